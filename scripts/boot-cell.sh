@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Boot one kernel in one matrix cell under qemu-system-aarch64, collect the
+# console and the results channel, and classify how the boot ended.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: $0 --image IMAGE --initrd INITRD --cpu CPU --mode vhe|nvhe --mte on|off
+          --kernel NAME --cell NAME --out DIR [--boot-timeout S] [--cell-timeout S]
+          [--test-timeout S] [--tests GLOB] [--dtb FILE] [--qemu-extra "ARGS"]
+          [--append-extra "ARGS"] [--nvgrace]
+  --nvgrace adds the emulated nvgrace-gpu PCI function and its device tree.
+  Writes DIR/console.log, DIR/results.tap and DIR/cell.json; exits 0 when the
+  cell ran to the end, 1 otherwise, with a one-line cause on stderr.
+USAGE
+}
+
+image= initrd= cpu= mode= mte= kernel= cell= out= dtb= qemu_extra= append_extra=
+boot_timeout=${RIG_BOOT_TIMEOUT:-180} cell_timeout=${RIG_CELL_TIMEOUT:-2400}
+test_timeout=${RIG_TEST_TIMEOUT:-300} tests='*' nvgrace=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--image) image=$2 ;; --initrd) initrd=$2 ;; --cpu) cpu=$2 ;; --mode) mode=$2 ;;
+	--mte) mte=$2 ;; --kernel) kernel=$2 ;; --cell) cell=$2 ;; --out) out=$2 ;;
+	--boot-timeout) boot_timeout=$2 ;; --cell-timeout) cell_timeout=$2 ;;
+	--test-timeout) test_timeout=$2 ;; --tests) tests=$2 ;; --dtb) dtb=$2 ;;
+	--qemu-extra) qemu_extra=$2 ;; --append-extra) append_extra=$2 ;;
+	--nvgrace) nvgrace=1; shift; continue ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift 2
+done
+for v in image initrd cpu mode mte kernel cell out; do
+	[ -n "${!v}" ] || { echo "boot-cell: --$v is required" >&2; exit 2; }
+done
+command -v qemu-system-aarch64 >/dev/null ||
+	{ echo "boot-cell: missing qemu-system-aarch64 (run scripts/install-deps.sh)" >&2; exit 1; }
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/rig/memory-layout.sh"
+
+mkdir -p "$out"
+console="$out/console.log" results="$out/results.tap"
+rm -f "$console" "$results" "$out/cell.json" "$out/qemu.stderr"
+
+machine="virt,virtualization=on,gic-version=3"
+[ "$mte" = on ] && machine+=",mte=on"
+append="console=ttyAMA0 mem=$RIG_LINEAR_MEM panic=-1 oops=panic rig.timeout=$test_timeout"
+append+=" rig.provider=$RIG_PROVIDER_BASE,$RIG_PROVIDER_SIZE rig.tests=$tests"
+[ "$mode" = nvhe ] && append+=" kvm-arm.mode=nvhe"
+[ -z "$append_extra" ] || append+=" $append_extra"
+[ "$nvgrace" = 0 ] || append+=" vfio.enable_unsafe_noiommu_mode=1 rig.vfio_bdf=$RIG_NVGRACE_BDF"
+qemu=(qemu-system-aarch64 -M "$machine" -cpu "$cpu" -smp 2 -m "$RIG_QEMU_MEM"
+      -display none -monitor none -no-reboot
+      -kernel "$image" -initrd "$initrd" -append "$append"
+      -serial "file:$console"
+      -device virtio-serial-device -chardev "file,id=results,path=$results"
+      -device virtconsole,chardev=results)
+if [ "$nvgrace" = 1 ]; then
+	qemu+=(-object "memory-backend-ram,id=gpubar,size=$RIG_IVSHMEM_SIZE"
+	       -device "ivshmem-plain,memdev=gpubar,bus=pcie.0,addr=$RIG_NVGRACE_PCI_ADDR")
+	dtb="$out/nvgrace.dtb"
+	"$top/scripts/nvgrace-dtb.sh" "$dtb" "${qemu[@]}" >"$out/nvgrace-dtb.log" 2>&1 ||
+		{ echo "boot-cell: cannot make the nvgrace device tree: $(tail -n1 "$out/nvgrace-dtb.log")" >&2; exit 1; }
+fi
+[ -z "$dtb" ] || qemu+=(-dtb "$dtb")
+# shellcheck disable=SC2206 # extra QEMU arguments are word-split on purpose
+[ -z "$qemu_extra" ] || qemu+=($qemu_extra)
+cmdline=$(printf '%q ' "${qemu[@]}")
+
+start=$(date +%s.%N)
+timeout -s KILL "$cell_timeout" "${qemu[@]}" 2>"$out/qemu.stderr" &
+qpid=$!
+status=ok detail=
+booted=0
+while kill -0 "$qpid" 2>/dev/null; do
+	if [ "$booted" = 0 ]; then
+		if grep -qs "rig: init started" "$console"; then
+			booted=1
+		elif [ "$(echo "$(date +%s.%N) - $start > $boot_timeout" | bc)" = 1 ]; then
+			kill -9 "$qpid" 2>/dev/null || true
+			status=boot-timeout detail="init not reached within ${boot_timeout}s"
+			break
+		fi
+	fi
+	sleep 1
+done
+set +e
+wait "$qpid"
+rc=$?
+set -e
+duration=$(echo "$(date +%s.%N) - $start" | bc)
+
+if grep -qs "Kernel panic" "$console"; then
+	status=panic detail=$(grep -m1 "Kernel panic" "$console" | tr -d '\r')
+elif [ "$status" = ok ] && [ "$rc" = 137 ]; then
+	status=cell-timeout detail="cell did not finish within ${cell_timeout}s"
+elif [ "$status" = ok ] && [ "$rc" != 0 ]; then
+	status=qemu-crash detail="qemu exited with status $rc: $(tail -n1 "$out/qemu.stderr")"
+elif [ "$status" = ok ] && ! grep -qs "^# rig-end" "$results"; then
+	status=no-results detail="the results stream has no end marker"
+fi
+
+K=$kernel C=$cell CPU=$cpu M=$mode MTE=$mte CMD=$cmdline D=$duration S=$status SD=$detail \
+python3 -c '
+import json, os, sys
+e = os.environ
+json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
+           "mte": e["MTE"] == "on", "qemu_cmdline": e["CMD"].strip(),
+           "duration_s": round(float(e["D"]), 1), "status": e["S"],
+           "status_detail": e["SD"]}, open(sys.argv[1], "w"), indent=1)
+' "$out/cell.json"
+if [ "$status" != ok ]; then
+	echo "boot-cell[$kernel/$cell]: $status: $detail" >&2
+	exit 1
+fi
+echo "boot-cell[$kernel/$cell]: done in ${duration%.*}s"

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Unpack Debian's linux-source-6.12 into $BUILD/src/baseline as a git tree
+# (commit tagged "baseline"), then make $BUILD/src/patched, a worktree with
+# the kernel-patch/ series applied by `git am`. Re-runs are cheap: the
+# unpack happens once per package version, the series is re-applied only
+# when a patch changed.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: $0 BUILD_DIR PATCH_DIR
+  Unpacks /usr/src/linux-source-6.12.tar.xz into BUILD_DIR/src/baseline and
+  applies PATCH_DIR/*.patch (not the cover letter) in BUILD_DIR/src/patched.
+  PATCH_DIR "-" prepares the baseline only.
+USAGE
+}
+[ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
+[ $# -eq 2 ] || { usage >&2; exit 2; }
+
+build=$(realpath -m "$1")
+patches=$2
+[ "$patches" = - ] || patches=$(realpath "$patches")
+tarball=/usr/src/linux-source-6.12.tar.xz
+base="$build/src/baseline"
+patched="$build/src/patched"
+
+die() { echo "prepare-source: $*" >&2; exit 1; }
+
+[ -f "$tarball" ] || die "missing $tarball (package linux-source-6.12; run scripts/install-deps.sh)"
+pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+	die "package linux-source-6.12 is not installed"
+
+if [ "$(cat "$base/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
+	echo "prepare-source: unpacking linux-source-6.12 $pkgver"
+	rm -rf "$base" "$patched"
+	mkdir -p "$build/src"
+	tmp=$(mktemp -d "$build/src/unpack.XXXXXX")
+	tar -C "$tmp" -xf "$tarball"
+	mv "$tmp"/linux-source-6.12 "$base"
+	rmdir "$tmp"
+	(
+		cd "$base"
+		# Debian's tree ignores everything ("/*"); drop that so git sees it.
+		sed -i '\#^/\*$#d' .gitignore
+		git init -q -b baseline
+		git config user.name "pfnmap rig"
+		git config user.email "rig@localhost"
+		git config core.autocrlf false
+		git add -A -f .
+		git commit -q -m "Debian linux-source-6.12 $pkgver"
+		git tag -f baseline >/dev/null
+	)
+	echo "$pkgver" >"$base/.debian-version"
+	make -s -C "$base" kernelversion >"$base/.kernelversion"
+fi
+
+if [ "$patches" = - ]; then
+	echo "prepare-source: baseline $(cat "$base/.kernelversion") (Debian $pkgver)"
+	exit 0
+fi
+
+# The series' identity: hash of all patch files, so edits re-apply it.
+series=( "$patches"/[0-9][0-9][0-9][0-9]-*.patch )
+series=( $(printf '%s\n' "${series[@]}" | grep -v '/0000-') ) || true
+[ "${#series[@]}" -gt 0 ] || die "no patches in $patches"
+sum=$(cat "${series[@]}" | sha256sum | cut -d' ' -f1)
+
+if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ] || [ ! -d "$patched" ]; then
+	echo "prepare-source: applying ${#series[@]} patches"
+	cd "$base"
+	if [ ! -d "$patched" ]; then
+		git worktree prune
+		git worktree add -q -f --detach "$patched" baseline
+	fi
+	cd "$patched"
+	git am --abort >/dev/null 2>&1 || true
+	# Keep mtimes of untouched files: reset only moves what differs.
+	git reset -q --hard baseline
+	for p in "${series[@]}"; do
+		if ! git am -q --keep-cr "$p" >/dev/null 2>"$build/src/am.err"; then
+			git am --abort >/dev/null 2>&1 || true
+			echo "prepare-source: patch does not apply: $(basename "$p")" >&2
+			sed 's/^/  /' "$build/src/am.err" | head -20 >&2
+			rm -f "$build/src/.patched-sum"
+			exit 1
+		fi
+	done
+	echo "$sum" >"$build/src/.patched-sum"
+fi
+echo "prepare-source: baseline $(cat "$base/.kernelversion") (Debian $pkgver), patched = baseline + ${#series[@]} patches"

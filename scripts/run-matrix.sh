@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Boot every kernel in every selected matrix cell (rig/matrix.tsv) and keep
+# each cell's console, results stream and metadata under RUN_DIR/cells/. A
+# cell that fails to boot or crashes is recorded and the run goes on, so no
+# earlier result is lost.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: $0 --run-dir DIR --build DIR [--kernels "baseline patched"]
+          [--cells "max-vhe ..."] [--variant release|debug] [--tests GLOB]
+  Expects DIR/kernels/<kernel>[-debug]/arch/arm64/boot/Image and
+  DIR/initramfs/<kernel>[-debug].cpio.gz from the build steps.
+USAGE
+}
+run= build= kernels="baseline patched" cells= variant=release tests='*'
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--run-dir) run=$2 ;; --build) build=$2 ;; --kernels) kernels=$2 ;;
+	--cells) cells=$2 ;; --variant) variant=$2 ;; --tests) tests=$2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift 2
+done
+[ -n "$run" ] && [ -n "$build" ] || { usage >&2; exit 2; }
+top=$(cd "$(dirname "$0")/.." && pwd)
+suffix=
+[ "$variant" = debug ] && suffix=-debug
+
+# The matrix file decides the cells; CELLS only selects among them.
+declare -A cpu mode mte
+all=()
+while read -r name c m t; do
+	case "$name" in ''|'#'*) continue ;; esac
+	cpu[$name]=$c mode[$name]=$m mte[$name]=$t
+	all+=("$name")
+done <"$top/rig/matrix.tsv"
+[ -n "$cells" ] || cells="${all[*]}"
+for c in $cells; do
+	[ -n "${cpu[$c]:-}" ] || { echo "run-matrix: unknown cell '$c' (see rig/matrix.tsv: ${all[*]})" >&2; exit 2; }
+done
+
+mkdir -p "$run/cells"
+failed=0
+for k in $kernels; do
+	image="$build/kernels/$k$suffix/arch/arm64/boot/Image"
+	initrd="$build/initramfs/$k$suffix.cpio.gz"
+	for c in $cells; do
+		out="$run/cells/$k-$c"
+		echo "run-matrix: $k / $c (cpu ${cpu[$c]}, ${mode[$c]}, mte ${mte[$c]})"
+		if [ ! -f "$image" ] || [ ! -f "$initrd" ]; then
+			mkdir -p "$out"
+			K=$k C=$c CPU=${cpu[$c]} M=${mode[$c]} MTE=${mte[$c]} python3 -c '
+import json, os, sys
+e = os.environ
+json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
+           "mte": e["MTE"] == "on", "qemu_cmdline": "", "duration_s": 0,
+           "status": "no-results", "status_detail": "kernel or initramfs was not built"},
+          open(sys.argv[1], "w"), indent=1)' "$out/cell.json"
+			failed=1
+			continue
+		fi
+		"$top/scripts/boot-cell.sh" --image "$image" --initrd "$initrd" \
+			--cpu "${cpu[$c]}" --mode "${mode[$c]}" --mte "${mte[$c]}" \
+			--kernel "$k" --cell "$c" --out "$out" --tests "$tests" \
+			${RIG_NVGRACE:+--nvgrace} || failed=1
+	done
+done
+exit "$failed"
