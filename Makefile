@@ -31,7 +31,7 @@ conformance:
 		--variant "$(VARIANT)" --tests '$(TESTS)' --build "$(BUILD)" --results "$(RESULTS)"
 
 unit-tests: deps
-	python3 -m pytest -q rig/tests
+	/usr/bin/python3 -m pytest -q rig/tests  # Debian's python3-pytest
 
 lint: deps
 	@for f in scripts/*.sh rig/guest/init rig/guest/*.sh .ci/run; do \

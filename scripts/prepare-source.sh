@@ -68,13 +68,14 @@ sum=$(cat "${series[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ] || [ ! -d "$patched" ]; then
 	echo "prepare-source: applying ${#series[@]} patches"
 	cd "$base"
-	if [ ! -d "$patched" ]; then
-		git worktree prune
-		git worktree add -q -f --detach "$patched" baseline
-	fi
-	cd "$patched"
+	git worktree prune
+	# git am runs in a scratch worktree; the build tree then moves to the
+	# result with one checkout, which rewrites only the files whose content
+	# changed. Editing one patch so rebuilds only what depends on it.
+	scratch="$build/src/.am"
+	[ -d "$scratch" ] || git worktree add -q -f --detach "$scratch" baseline
+	cd "$scratch"
 	git am --abort >/dev/null 2>&1 || true
-	# Keep mtimes of untouched files: reset only moves what differs.
 	git reset -q --hard baseline
 	for p in "${series[@]}"; do
 		if ! git am -q --keep-cr "$p" >/dev/null 2>"$build/src/am.err"; then
@@ -85,6 +86,13 @@ if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ] || [ ! -d "$patc
 			exit 1
 		fi
 	done
+	head=$(git rev-parse HEAD)
+	git tag -f series "$head" >/dev/null
+	if [ -d "$patched" ]; then
+		git -C "$patched" checkout -q -f --detach "$head"
+	else
+		git -C "$base" worktree add -q -f --detach "$patched" "$head"
+	fi
 	echo "$sum" >"$build/src/.patched-sum"
 fi
 echo "prepare-source: baseline $(cat "$base/.kernelversion") (Debian $pkgver), patched = baseline + ${#series[@]} patches"

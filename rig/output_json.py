@@ -1,0 +1,64 @@
+"""Write summary.json (described by results/summary.schema.json)."""
+import json
+
+import requirements as reqs
+
+SCHEMA_VERSION = 1
+KERNEL_FIELDS = ("source_version", "debian_version", "series_applied", "patches",
+                 "variant", "kernelrelease")
+
+
+def where(run):
+    """Where the run happened: QEMU (version, CPU models) or hardware."""
+    text = run.host.get("where") or ""
+    hardware = text.startswith("hardware") or not run.host.get("qemu_version")
+    return {"kind": "hardware" if hardware else "qemu",
+            "description": text or ("hardware" if hardware else run.host.get("qemu_version")),
+            "qemu_version": None if hardware else run.host.get("qemu_version"),
+            "cpu_models": sorted({c.cpu for c in run.cells if c.cpu}),
+            "host_uname": run.host.get("uname") or ""}
+
+
+def case_dict(case):
+    return {"name": case.name, "binary": case.binary, "requirements": case.requirements,
+            "result": case.result, "reason": case.reason}
+
+
+def cell_dict(cell):
+    return {"kernel": cell.kernel, "cell": cell.cell, "cpu": cell.cpu, "mode": cell.mode,
+            "mte": cell.mte, "qemu_cmdline": cell.qemu_cmdline,
+            "duration_s": cell.duration_s, "status": cell.status,
+            "status_detail": cell.status_detail, "stream_complete": cell.stream_complete,
+            "problems": cell.problems, "env": cell.env, "test_env": cell.test_env,
+            "profile": cell.profile, "logs": cell.logs,
+            "totals": {"passed": cell.count("pass"), "failed": cell.count("fail"),
+                       "skipped": cell.count("skip")},
+            "requirements": cell.requirement_results(),
+            "cases": [case_dict(c) for c in cell.cases]}
+
+
+def summary(run):
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run.run_id,
+        "started": run.started,
+        "where": where(run),
+        "kernels": {k: {f: info.get(f) for f in KERNEL_FIELDS} | {"patches": info.get("patches") or []}
+                    for k, info in run.kernels.items()},
+        "cells": [cell_dict(c) for c in run.cells],
+        "requirements": {i: {"title": reqs.title(i),
+                             "baseline_expected": reqs.baseline_expectation(i)} | by_kernel
+                         for i, by_kernel in run.requirements.items()},
+        "verdict": {k: {"verdict": v.verdict, "deciding": v.deciding,
+                        "skipped": v.skipped, "not_run": v.not_run}
+                    for k, v in run.verdicts.items()},
+        "expectations": {"met": run.expectations_met, "mismatches": run.mismatches},
+        "warnings": run.warnings,
+        "totals": run.totals() | {"cells_failed": sum(1 for c in run.cells if c.problems)},
+    }
+
+
+def write(run, path):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(summary(run), f, indent=1)
+        f.write("\n")

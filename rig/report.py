@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Report on PFNMAP stage-2 conformance runs.
+
+  report RUN_DIR      summary.json, junit.xml and report.html for a rig run
+  parse FILE...       offline: print a saved results.tap / run_kselftest.sh log
+  hardware TAPFILE    make a one-cell run dir from a hardware log, then report
+
+Exit status: 0 expectations met (report) / no failure (parse);
+1 otherwise; 2 unreadable input.
+"""
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+
+# Runnable as "python3 rig/report.py" from anywhere, and from the kselftest
+# tarball, where these modules sit flat beside this file.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import output_html  # noqa: E402
+import output_json  # noqa: E402
+import output_junit  # noqa: E402
+import requirements as reqs  # noqa: E402
+import results  # noqa: E402
+import rig_stream  # noqa: E402
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+MARK = {"pass": "[PASSED]", "fail": "[FAILED]", "skip": "[SKIPPED]"}
+
+
+def totals_line(t):
+    return f"{t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped"
+
+
+def point_latest(run_dir, root):
+    """<root>/latest -> run_dir, replaced atomically; never clobbers a real dir."""
+    latest = os.path.join(root, "latest")
+    if os.path.exists(latest) and not os.path.islink(latest):
+        print(f"report: {latest} exists and is not a symlink; left alone", file=sys.stderr)
+        return
+    tmp = latest + ".tmp"
+    if os.path.lexists(tmp):
+        os.remove(tmp)
+    os.symlink(os.path.relpath(run_dir, root), tmp)
+    os.replace(tmp, latest)
+
+
+def print_table(run, out=sys.stdout):
+    rows = [("kernel", "cell", "status", "pass", "fail", "skip", "time")]
+    for c in run.cells:
+        dur = f"{c.duration_s:.1f}s" if isinstance(c.duration_s, (int, float)) else "-"
+        status = c.status if not c.problems or c.status != "ok" else "FAILED"
+        rows.append((c.kernel, c.cell, status, str(c.count("pass")), str(c.count("fail")),
+                     str(c.count("skip")), dur))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(v.rjust(w) if i >= 3 else v.ljust(w)
+                        for i, (v, w) in enumerate(zip(r, widths))).rstrip(), file=out)
+    print(file=out)
+    for c in run.cells:
+        for p in c.problems:
+            print(f"{c.key}: {p}", file=out)
+    for kernel, v in run.verdicts.items():
+        line = f"{kernel}: {v.verdict}"
+        if v.deciding:
+            line += " (" + ", ".join(v.deciding) + ")"
+        if v.skipped:
+            line += "; skipped: " + " ".join(v.skipped)
+        if v.not_run:
+            line += "; not run: " + " ".join(v.not_run)
+        print(line, file=out)
+    for w in run.warnings:
+        print(f"warning: {w}", file=out)
+    if run.mismatches:
+        print("expectations NOT met:", file=out)
+        for m in run.mismatches:
+            print(f"  {m}", file=out)
+    else:
+        print("expectations met", file=out)
+
+
+def cmd_report(args):
+    run_dir = os.path.abspath(args.run_dir)
+    try:
+        run = results.load_run(run_dir)
+    except results.InputError as e:
+        print(f"report: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    output_json.write(run, os.path.join(run_dir, "summary.json"))
+    output_junit.write(run, os.path.join(run_dir, "junit.xml"))
+    html = os.path.join(run_dir, "report.html")
+    output_html.write(run, html)
+    root = os.path.abspath(args.results_root or os.path.dirname(run_dir))
+    try:
+        point_latest(run_dir, root)
+    except OSError as e:
+        print(f"report: cannot point {root}/latest at the run: {e}", file=sys.stderr)
+    print_table(run)
+    print(totals_line(run.totals()))
+    print(f"report: {html}")
+    return EXIT_OK if run.expectations_met else EXIT_FAIL
+
+
+def _read_lines(path):
+    if path == "-":
+        return sys.stdin.readlines()
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.readlines()
+
+
+def cmd_parse(args):
+    kernel = args.kernel or "kernel"
+    files = []
+    for path in args.files:
+        try:
+            stream = rig_stream.read_stream(_read_lines(path))
+        except OSError as e:
+            print(f"parse: {e}", file=sys.stderr)
+            return EXIT_INPUT
+        problems = (["results stream truncated: no '# rig-end'"] if stream.truncated else [])
+        if not stream.cases:
+            problems.append("no test results found")
+        files.append((path, stream, problems))
+    cases = [c for _, s, _ in files for c in s.cases]
+    t = {"passed": sum(c.result == "pass" for c in cases),
+         "failed": sum(c.result == "fail" for c in cases),
+         "skipped": sum(c.result == "skip" for c in cases)}
+    by_id = {}
+    for c in cases:
+        for i in c.requirements:
+            by_id.setdefault(i, []).append(c.result)
+    req_results = {i: reqs.aggregate(by_id[i]) for i in sorted(by_id, key=reqs.sort_key)}
+    failed = t["failed"] > 0 or any(p for _, _, p in files)
+    if args.json:
+        print(json.dumps({
+            "kernel": kernel,
+            "files": [{"file": p, "env": s.env, "test_env": s.test_env, "profile": s.profile,
+                       "problems": pr, "cases": [output_json.case_dict(c) for c in s.cases]}
+                      for p, s, pr in files],
+            "requirements": req_results, "totals": t}, indent=1))
+        return EXIT_FAIL if failed else EXIT_OK
+    for path, stream, problems in files:
+        print(f"============ {kernel}: {path} ============")
+        if stream.env:
+            print("env: " + " ".join(f"{k}={v}" for k, v in stream.env.items()))
+        binary = None
+        for c in stream.cases:
+            if c.binary != binary:
+                binary = c.binary
+                if binary:
+                    print(f"---- {binary}")
+            ids = f" [{' '.join(c.requirements)}]" if c.requirements else ""
+            print(f"{MARK[c.result]} {c.name}{ids}")
+            if c.reason and c.result != "pass":
+                print(f"    {c.reason}")
+        for p in problems:
+            print(f"[FAILED] {p}")
+    if args.kernel:
+        print(f"============ requirements ({kernel}) ============")
+        for i, r in req_results.items():
+            print(f"{r:8} {i}: {reqs.title(i)}")
+    print(totals_line(t))
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _hardware_env(stream):
+    env = dict(stream.env)
+    for per_binary in stream.test_env.values():
+        for k, v in per_binary.items():
+            env.setdefault(k, v)
+    return env
+
+
+def cmd_hardware(args):
+    try:
+        lines = _read_lines(args.tapfile)
+    except OSError as e:
+        print(f"hardware: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    stream = rig_stream.read_stream(lines)
+    env = _hardware_env(stream)
+    out = os.path.abspath(args.out)
+    cell_dir = os.path.join(out, "cells", f"{args.kernel}-hardware")
+    os.makedirs(cell_dir, exist_ok=True)
+    where = args.where or env.get("where") or "hardware: unknown machine (pass --where)"
+    if not where.startswith("hardware"):
+        where = "hardware: " + where
+    release = env.get("kernel", "")
+    run = {"run_id": os.path.basename(out),
+           "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+           "host": {"uname": env.get("uname", release), "qemu_version": None, "where": where},
+           "kernels": {args.kernel: {"source_version": release or "unknown",
+                                     "debian_version": None, "series_applied": None,
+                                     "patches": [], "variant": "unknown",
+                                     "kernelrelease": release}}}
+    mode = env.get("kvm_mode") or {"1": "vhe", "0": "nvhe"}.get(env.get("vhe", ""), "unknown")
+    cpu = env.get("cpu") or env.get("midr") or "hardware"
+    cell = {"kernel": args.kernel, "cell": "hardware", "cpu": cpu, "mode": mode,
+            "mte": env.get("mte") == "1", "qemu_cmdline": "", "duration_s": None,
+            "status": "ok", "status_detail": "captured on hardware",
+            "framed": stream.began}
+    with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
+        json.dump(run, f, indent=1)
+    with open(os.path.join(cell_dir, "cell.json"), "w", encoding="utf-8") as f:
+        json.dump(cell, f, indent=1)
+    with open(os.path.join(cell_dir, "results.tap"), "w", encoding="utf-8") as f:
+        f.writelines(lines)
+    if args.console:
+        shutil.copyfile(args.console, os.path.join(cell_dir, "console.log"))
+    args.run_dir = out
+    return cmd_report(args)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="report.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("report", help="write summary.json, junit.xml, report.html for a run")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="results/<run-id> (see results/README.md)")
+    p.add_argument("--results-root", metavar="DIR",
+                   help="where to point DIR/latest at the run (default: RUN_DIR's parent)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("parse", help="print saved logs kunit-style, offline")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="results.tap or run_kselftest.sh output ('-' for stdin)")
+    p.add_argument("--kernel", metavar="NAME", help="label, and print per-requirement results")
+    p.add_argument("--json", action="store_true", help="print JSON instead")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("hardware", help="report on a TAP log captured on real hardware")
+    p.add_argument("tapfile", metavar="TAPFILE", help="run_kselftest.sh output from the machine")
+    p.add_argument("--out", required=True, metavar="DIR", help="run directory to create")
+    p.add_argument("--kernel", default="patched", metavar="NAME",
+                   help="kernel name; 'baseline' gets the baseline expectations (default: patched)")
+    p.add_argument("--where", metavar="TEXT", help='e.g. "hardware: GH200 (Neoverse V2)"')
+    p.add_argument("--console", metavar="FILE", help="dmesg of the run, scanned for splats")
+    p.add_argument("--results-root", metavar="DIR",
+                   help="where to point DIR/latest at the run (default: DIR's parent)")
+    p.set_defaults(func=cmd_hardware)
+
+    args = ap.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The SPEC's requirement IDs and what each kernel is expected to do with them.
+
+Source: the "Conformance requirements" table in SPEC.md. Keep this file and
+that table in step.
+"""
+
+TITLES = {
+    "CAP-1": "KVM_CHECK_EXTENSION(243) on a VM fd is 0 or 1 (0 without FWB)",
+    "CAP-2": "KVM_CHECK_EXTENSION(243) on the /dev/kvm fd fails with EINVAL",
+    "CAP-3": "cap = 1: every cacheable-PFNMAP case is accepted and mapped Normal-WB",
+    "CAP-4": "cap = 0: cacheable-PFNMAP memslots refused (EINVAL), a fault fails KVM_RUN with EFAULT",
+    "MS-1": "Memslot over a cacheable shared non-linear-map PFNMAP: accepted iff cap = 1",
+    "MS-2": "Memslot over a non-cacheable PFNMAP is accepted on every CPU",
+    "MS-3": "PFNMAP memslot with KVM_MEM_LOG_DIRTY_PAGES gives EINVAL",
+    "MS-4": "Memslot over several VMAs: the first offending VMA decides, nothing created on error",
+    "S2-1": "Cacheable non-linear-map PFNMAP with cap = 1 is Normal-WB at stage 2",
+    "S2-2": "Non-cacheable PFNMAP with VM_ALLOW_ANY_UNCACHED is Normal-NC at stage 2",
+    "S2-3": "Non-cacheable PFNMAP without VM_ALLOW_ANY_UNCACHED is Device-nGnRE at stage 2",
+    "S2-4": "PFNMAP/MIXEDMAP over linear-map pfns is Normal-WB at stage 2",
+    "S2-5": "Ordinary VMAs (anonymous, shmem, hugetlb) are Normal-WB at stage 2 (control)",
+    "S2-6": "Cacheable VM_MIXEDMAP over non-linear-map pfns behaves as S2-1 / CAP-4",
+    "S2-7": "A VMA replaced after memslot creation decides at the next fault",
+    "SEC-1": "A cacheable VMA over non-linear-map memory is never non-cacheable at stage 2",
+    "COW-1": "COW PFNMAP memslot: profile 'refused' or 'isolated', nothing else",
+    "MTE-1": "MTE VM with a memslot over any PFNMAP VMA gives EINVAL",
+    "MTE-2": "MTE VM, PFNMAP VMA swapped in then faulted: KVM_RUN fails with EFAULT, no crash",
+    "MTE-3": "MTE VM, anonymous memory: tags work in the guest (control)",
+    "X-1": "Guest execution from Device/NC PFNMAP injects an instruction abort",
+    "X-2": "cap = 1: code written to cacheable PFNMAP runs after D/I maintenance, twice",
+    "CMO-1": "Guest DC/IC maintenance on every PFNMAP kind: no exception, data unchanged",
+    "CMO-2": "Host and guest see each other's writes through their aliases",
+    "CMO-3": "DC ZVA on a Device mapping raises an Alignment fault (where modelled)",
+    "BLK-1": "1 GiB-aligned >= 2 GiB PFNMAP: every page maps its own offset, largest blocks",
+    "NV-1": "nvgrace-gpu usemem BAR in a memslot behaves as S2-1 / CAP-4",
+    "NV-2": "nvgrace-gpu resmem BAR is Normal-NC",
+    "NV-3": "A plain vfio-pci BAR is Normal-NC",
+    "NV-4": "Out-of-range nvgrace mmap offset or size fails cleanly, nothing mapped",
+}
+
+ORDER = list(TITLES)
+
+# The unpatched 6.12 baseline must show these failures...
+BASELINE_MUST_FAIL = ["SEC-1", "S2-1", "NV-1", "CAP-1", "COW-1", "MTE-2"]
+# ...and must pass these controls. If it cannot, the suite is wrong.
+BASELINE_MUST_PASS = ["S2-2", "S2-3", "S2-4", "S2-5", "MS-2", "MS-3", "MTE-1", "X-1"]
+
+BASELINE = "baseline"
+
+
+def title(req_id):
+    return TITLES.get(req_id, "unknown ID: not in SPEC.md")
+
+
+def sort_key(req_id):
+    """SPEC order first, then unknown IDs alphabetically."""
+    return (ORDER.index(req_id), "") if req_id in TITLES else (len(ORDER), req_id)
+
+
+def baseline_expectation(req_id):
+    if req_id in BASELINE_MUST_FAIL:
+        return "fail"
+    if req_id in BASELINE_MUST_PASS:
+        return "pass"
+    return None
+
+
+def aggregate(results):
+    """Combine case results for one requirement: fail > pass > skip > not-run."""
+    results = list(results)
+    if "fail" in results:
+        return "fail"
+    if "pass" in results:
+        return "pass"
+    if "skip" in results:
+        return "skip"
+    return "not-run"
+
+
+def check_baseline(results_by_id):
+    """Mismatches between the baseline's per-ID results and SPEC."""
+    mismatches = []
+    for req_id in BASELINE_MUST_FAIL:
+        got = results_by_id.get(req_id, "not-run")
+        if got == "fail":
+            continue
+        why = ("the suite could not show the baseline failure" if got in ("skip", "not-run")
+               else "SPEC says the unpatched baseline must fail it")
+        mismatches.append(f"baseline {req_id}: {got}, expected fail ({why})")
+    for req_id in BASELINE_MUST_PASS:
+        got = results_by_id.get(req_id, "not-run")
+        if got != "pass":
+            mismatches.append(f"baseline {req_id}: {got}, expected pass "
+                              "(a control: the baseline must pass it)")
+    return mismatches

@@ -1,0 +1,176 @@
+"""Read one results stream (the rig's results.tap, or a raw run_kselftest.sh
+log) into flat report cases, with the rig's own lines applied on top of TAP:
+
+  # rig-begin / # rig-end     framing; a missing end means the stream was cut
+  # ENV: key=value            environment (init: depth 0; test binary: deeper)
+  # PROFILE: key=value        the kernel's observed policy profile
+  # SPLAT: coll:test: line    a kernel splat during that binary: its cases fail
+"""
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import ktap_parser
+import requirements as reqs
+
+_SELFTEST = re.compile(r"^selftests:\s*(\S+):\s*(\S+)\s*$")
+# A value runs to the next " key=" so "where=QEMU 7.2 TCG" stays whole.
+_KEY_VALUE = re.compile(r"([A-Za-z_][\w.-]*)=(.*?)(?=\s+[A-Za-z_][\w.-]*=|\s*$)")
+_INIT_KEY = re.compile(r"^([a-z_][a-z0-9_]*):\s+(.+)$")
+
+
+@dataclass
+class ReportCase:
+    name: str
+    binary: str  # "collection:test", or "" for a bare document
+    result: str  # pass | fail | skip
+    reason: str = ""
+    requirements: List[str] = field(default_factory=list)
+    log: List[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.requirements = sorted(set(self.requirements), key=reqs.sort_key)
+
+
+@dataclass
+class Stream:
+    cases: List[ReportCase] = field(default_factory=list)
+    env: Dict[str, str] = field(default_factory=dict)
+    test_env: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    profile: Dict[str, str] = field(default_factory=dict)
+    splats: Dict[str, List[str]] = field(default_factory=dict)
+    began: bool = False
+    ended: bool = False
+
+    @property
+    def truncated(self):
+        return self.began and not self.ended
+
+    def splat_lines(self):
+        return [s for lines in self.splats.values() for s in lines]
+
+
+def binary_name(name):
+    """'selftests: kvm: foo' -> 'kvm:foo' (the form SPLAT lines use)."""
+    m = _SELFTEST.match(name)
+    return f"{m.group(1)}:{m.group(2)}" if m else name
+
+
+def _leaves(case, binary, path):
+    """Flatten one case. path: the names between the binary and this case.
+    Leaves are reported; a container is reported itself only when it
+    failed and no reported child explains why."""
+    name = ".".join(path + [case.name])
+    if not path and case.synthetic and case.name.startswith("#"):
+        name = f"{binary or 'test'} {case.name}"  # an unnamed missing result
+    kids = case.children.cases if case.children else []
+    if not kids:
+        return [ReportCase(name, binary, case.result, case.reason,
+                           list(case.requirements), case.log)]
+    out = []
+    for kid in kids:
+        out += _leaves(kid, binary, path + [case.name])
+    return out + _container_failure(case, out, name, binary)
+
+
+def _container_failure(case, leaves, name, binary):
+    incomplete = case.children.missing > 0
+    if case.result != "fail" or (not incomplete and any(c.result == "fail" for c in leaves)):
+        return []
+    reason = case.reason or ktap_parser.NO_RESULT
+    if incomplete:
+        got = len(case.children.cases) - case.children.missing
+        reason += (f" (its output stopped after {got} of "
+                   f"{len(case.children.cases)} planned results)")
+    return [ReportCase(name, binary, "fail", reason, case.all_requirements(), case.log)]
+
+
+def flatten(docs):
+    cases = []
+    for doc in docs:
+        for case in doc.cases:
+            # A top-level case is a test binary (kselftest) or a suite (KUnit).
+            binary = binary_name(case.name)
+            kids = case.children.cases if case.children else []
+            if not kids:
+                # No inner document: a binary that timed out or printed no
+                # TAP, or a case of a bare (non-nested) document.
+                outer = binary != case.name or bool(case.children)
+                cases.append(ReportCase(binary, binary if outer else "", case.result,
+                                        case.reason, list(case.requirements), case.log))
+                continue
+            leaves = []
+            for kid in kids:
+                leaves += _leaves(kid, binary, [])
+            cases += leaves + _container_failure(case, leaves, binary, binary)
+    return cases
+
+
+def _scan_rig_lines(lines, stream):
+    """Collect framing, ENV, PROFILE and SPLAT lines."""
+    binary = ""
+    seen_tap = False
+    for raw in lines:
+        line = ktap_parser.tokenize(raw)
+        if line.kind == "version":
+            seen_tap = True
+        if line.kind != "diag":
+            continue
+        text = line.text
+        if line.depth == 0:
+            if text == "rig-begin":
+                stream.began = True
+            elif text == "rig-end":
+                stream.ended = True
+            elif _SELFTEST.match(text):
+                binary = binary_name(text)
+            elif text.startswith("SPLAT:"):
+                who, _, what = text[6:].strip().partition(": ")
+                stream.splats.setdefault(who, []).append(what.strip())
+        if text.startswith("ENV:"):
+            pairs = dict(_KEY_VALUE.findall(text[4:]))
+            if line.depth == 0:
+                stream.env.update(pairs)
+            else:
+                stream.test_env.setdefault(binary, {}).update(pairs)
+        elif text.startswith("PROFILE:"):
+            for key, value in _KEY_VALUE.findall(text[8:]):
+                old = stream.profile.get(key)
+                # Two values for one key in one cell is itself a finding.
+                stream.profile[key] = value if old in (None, value) else f"{old} / {value}"
+        elif line.depth == 0 and not seen_tap and _INIT_KEY.match(text):
+            # docs/interfaces.md's older "# key: value" form from the init.
+            key, value = _INIT_KEY.match(text).groups()
+            stream.env.setdefault(key, value.strip())
+
+
+def _apply_splats(stream):
+    for who, splats in stream.splats.items():
+        why = "kernel splat: " + "; ".join(splats)
+        hit = [c for c in stream.cases if c.binary == who]
+        for case in hit:
+            case.reason = why + (f" (test said: {case.reason})" if case.reason else "")
+            case.result = "fail"
+        if not hit:
+            stream.cases.append(ReportCase(who or "kernel", who, "fail", why))
+
+
+def read_stream(lines):
+    """Parse a results stream (an iterable of lines) into a Stream."""
+    lines = list(lines)
+    stream = Stream()
+    _scan_rig_lines(lines, stream)
+    body = lines
+    if stream.began:
+        # Only what the init framed: anything before rig-begin is boot noise.
+        start = next(i for i, l in enumerate(lines) if l.strip() == "# rig-begin")
+        end = next((i for i, l in enumerate(lines) if l.strip() == "# rig-end"), len(lines))
+        body = lines[start + 1:end]
+    stream.cases = flatten(ktap_parser.parse_lines(body))
+    _apply_splats(stream)
+    return stream
+
+
+def read_stream_file(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return read_stream(f)

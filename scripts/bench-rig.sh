@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Time the rig as a user meets it: a cold `make conformance` (packages
+# present, empty build folder and ccache), a re-run after editing one
+# selftest, and a re-run after editing one kernel C file. Figures go to
+# BUILD/bench.txt; nothing is asserted.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: $0 BUILD_DIR [CELLS]
+  CELLS defaults to the whole matrix. Writes BUILD_DIR/bench.txt.
+USAGE
+}
+[ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(realpath -m "$1")
+cells=${2:-}
+out="$build/bench.txt"
+mkdir -p "$build"
+
+timed() {
+	local what=$1; shift
+	local t0 rc=0
+	t0=$(date +%s)
+	"$@" >"$build/bench-$what.log" 2>&1 || rc=$?
+	printf '%-28s %5ds  (exit %d)\n' "$what" $(( $(date +%s) - t0 )) "$rc" | tee -a "$out"
+}
+
+{
+	echo "# rig benchmark, $(date -Is)"
+	echo "# host: $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/1048576)" GiB"}' /proc/meminfo), $(qemu-system-aarch64 --version | head -n1)"
+	echo "# cells: ${cells:-all}"
+} >"$out"
+run=(make -C "$top" conformance BUILD="$build" CELLS="$cells")
+
+rm -rf "$build/kernels" "$build/selftests" "$build/initramfs" "$build/provider"
+# The ccache lives in kernels/, so removing it makes the run cold too.
+timed cold "${run[@]}"
+
+touch "$top"/tools/testing/selftests/kvm/aarch64/pfnmap_memslot_test.c
+timed edit-one-selftest "${run[@]}"
+
+touch "$build/src/patched/arch/arm64/kvm/mmu.c"
+timed edit-one-kernel-file "${run[@]}"
+echo "bench: $out"
