@@ -51,7 +51,7 @@ append+=" rig.provider=$RIG_PROVIDER_BASE,$RIG_PROVIDER_SIZE rig.tests=$tests"
 [ -z "$append_extra" ] || append+=" $append_extra"
 [ "$nvgrace" = 0 ] || append+=" vfio.enable_unsafe_noiommu_mode=1 rig.vfio_bdf=$RIG_NVGRACE_BDF"
 qemu=(qemu-system-aarch64 -M "$machine" -cpu "$cpu" -smp 2 -m "$RIG_QEMU_MEM"
-      -display none -monitor none -no-reboot
+      -display none -monitor none -no-reboot -nic none
       -kernel "$image" -initrd "$initrd" -append "$append"
       -serial "file:$console"
       -device virtio-serial-device -chardev "file,id=results,path=$results"
@@ -66,7 +66,8 @@ fi
 [ -z "$dtb" ] || qemu+=(-dtb "$dtb")
 # shellcheck disable=SC2206 # extra QEMU arguments are word-split on purpose
 [ -z "$qemu_extra" ] || qemu+=($qemu_extra)
-cmdline=$(printf '%q ' "${qemu[@]}")
+# The report shows the command line; quote only what a shell would need.
+cmdline=$(python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "${qemu[@]}")
 
 start=$(date +%s.%N)
 timeout -s KILL "$cell_timeout" "${qemu[@]}" 2>"$out/qemu.stderr" &
