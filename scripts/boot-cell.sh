@@ -45,7 +45,7 @@ rm -f "$console" "$results" "$out/cell.json" "$out/qemu.stderr"
 
 machine="virt,virtualization=on,gic-version=3"
 [ "$mte" = on ] && machine+=",mte=on"
-append="console=ttyAMA0 mem=$RIG_LINEAR_MEM panic=-1 oops=panic rig.timeout=$test_timeout"
+append="console=ttyAMA0 log_buf_len=4M mem=$RIG_LINEAR_MEM panic=-1 oops=panic rig.timeout=$test_timeout"
 append+=" rig.provider=$RIG_PROVIDER_BASE,$RIG_PROVIDER_SIZE rig.tests=$tests"
 [ "$mode" = nvhe ] && append+=" kvm-arm.mode=nvhe"
 [ -z "$append_extra" ] || append+=" $append_extra"
