@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pfnmap_block_test - stage-2 block mappings of a large PFNMAP region.
+ *
+ * BLK-1: a 1 GiB-aligned PFNMAP region of 2 GiB, placed at a 1 GiB-aligned
+ * user address and IPA. Every 4 KiB page must read the host's pattern for
+ * that exact offset, and stage 2 must use 1 GiB blocks (debugfs view).
+ *
+ * With -b (or PFNMAP_BENCH=1) the binary instead benchmarks a guest sweep
+ * over up to 4 GiB of PFNMAP against a hugetlb memslot; nothing is asserted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "pfnmap_harness.h"
+#include "ucall_common.h"
+
+#define PAGE		4096UL
+#define SZ_2M		(2UL << 20)
+#define BLK_BYTES	(2 * PFNMAP_SZ_1G)
+#define BENCH_BYTES	(4 * PFNMAP_SZ_1G)
+#define MARK		0xb10c000000000000ULL
+
+/* Guest parameters, set with sync_global_to_guest(). */
+static uint64_t sweep_pages;
+static bool sweep_check;
+
+/* Read one word per page; with sweep_check it must be MARK | offset. */
+static void guest_sweep(void)
+{
+	uint64_t i, v;
+
+	for (i = 0; i < sweep_pages; i++) {
+		v = READ_ONCE(*(volatile uint64_t *)(PFNMAP_TEST_GPA + i * PAGE));
+		if (sweep_check)
+			GUEST_ASSERT_EQ(v, MARK | (i * PAGE));
+	}
+	GUEST_DONE();
+}
+
+/* Offset of the first 1 GiB-aligned PA in the provider's region. */
+static uint64_t aligned_offset(const struct test_pfnmap_info *info)
+{
+	return ((info->base + PFNMAP_SZ_1G - 1) & ~(PFNMAP_SZ_1G - 1)) - info->base;
+}
+
+static struct kvm_vm *sweep_vm(struct kvm_vcpu **vcpu, void *hva,
+			       uint64_t bytes, bool check)
+{
+	struct kvm_vm *vm = pfnmap_vm_create(vcpu, guest_sweep, bytes);
+
+	if (hva)
+		vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+					  bytes, hva);
+	else
+		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB,
+					    PFNMAP_TEST_GPA, PFNMAP_TEST_SLOT,
+					    bytes / PAGE, 0);
+	virt_map(vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, bytes / PAGE);
+	sweep_pages = bytes / PAGE;
+	sweep_check = check;
+	sync_global_to_guest(vm, sweep_pages);
+	sync_global_to_guest(vm, sweep_check);
+	return vm;
+}
+
+/* ---------------- BLK-1 ---------------- */
+
+FIXTURE(blk) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region r;
+};
+
+FIXTURE_VARIANT(blk) {
+	uint32_t type;
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(blk, cacheable) { TEST_PFNMAP_TYPE_NORMAL_WB, 0 };
+FIXTURE_VARIANT_ADD(blk, nc_allow_uncached) {
+	TEST_PFNMAP_TYPE_NORMAL_NC, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED };
+
+FIXTURE_SETUP(blk)
+{
+	struct test_pfnmap_info info;
+	const char *reason;
+	uint64_t off, i;
+	uint8_t *hva;
+
+	self->vm = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+	ksft_print_msg("REQ: BLK-1\n");
+	PFNMAP_REQUIRE_PROVIDER(BLK_BYTES);
+	pfnmap_provider(&info, BLK_BYTES, &reason);
+	off = aligned_offset(&info);
+	if (off + BLK_BYTES > info.size)
+		SKIP(return, "test_pfnmap region base=%#llx size=%#llx has no 1 GiB-aligned 2 GiB window: give it one (e.g. base=0xc0000000 size=0x80000000)",
+		     info.base, info.size);
+	if (variant->type == TEST_PFNMAP_TYPE_NORMAL_WB && !pfnmap_env()->cap)
+		SKIP(return, "cap=0: cacheable PFNMAP refused (CAP-4); blocks are checked on the other kinds");
+
+	hva = pfnmap_reserve_aligned(BLK_BYTES, PFNMAP_SZ_1G);
+	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, off,
+				BLK_BYTES, true, hva));
+	for (i = 0; i < BLK_BYTES; i += PAGE) {
+		*(volatile uint64_t *)(hva + i) = MARK | i;
+		pfnmap_clean_poc((uint64_t)hva + i, 8);
+	}
+	self->vm = sweep_vm(&self->vcpu, hva, BLK_BYTES, true);
+}
+
+FIXTURE_TEARDOWN(blk)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+}
+
+/* 512K pages mapped, written and read: slow under emulation. */
+TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_stage2_uses_1g_blocks, 110)
+{
+	struct pfnmap_s2_leaf leaf;
+	struct ucall uc;
+	uint64_t ipa;
+	int n;
+
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+	n = pfnmap_s2_count(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA + BLK_BYTES);
+	if (n == -ENODEV)
+		SKIP(return, "data checked on every page; block size not checked: %s",
+		     pfnmap_no_view_reason);
+	for (ipa = PFNMAP_TEST_GPA; ipa < PFNMAP_TEST_GPA + BLK_BYTES; ipa += PFNMAP_SZ_1G) {
+		ASSERT_EQ(0, pfnmap_s2_lookup(self->vm, ipa, &leaf));
+		EXPECT_EQ(1, leaf.level)
+			TH_LOG("IPA %#lx: level %d (%s) leaf, want level 1 (1G): IPA, user VA and PA are all 1 GiB aligned",
+			       ipa, leaf.level, leaf.size);
+		EXPECT_EQ(self->r.pa + (leaf.ipa_start - PFNMAP_TEST_GPA), leaf.pa)
+			TH_LOG("IPA %#lx: leaf PA %#lx, want %#lx (mis-mapped block)",
+			       ipa, leaf.pa, self->r.pa + (leaf.ipa_start - PFNMAP_TEST_GPA));
+	}
+	EXPECT_EQ(2, n) TH_LOG("%d stage-2 leaves for 2 GiB, want 2", n);
+}
+
+/* ---------------- benchmark mode ---------------- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Runs one sweep; returns seconds and stores the exits it took. */
+static double bench_sweep(void *hva, uint64_t bytes, uint64_t *faults)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = sweep_vm(&vcpu, hva, bytes, false);
+	uint64_t exits, mmio;
+	struct ucall uc;
+	double t;
+
+	exits = pfnmap_vcpu_stat(vcpu, "exits");
+	mmio = pfnmap_vcpu_stat(vcpu, "mmio_exit_user");
+	t = now();
+	TEST_ASSERT_EQ(pfnmap_run(vcpu, &uc), UCALL_DONE);
+	t = now() - t;
+	*faults = (pfnmap_vcpu_stat(vcpu, "exits") - exits) -
+		  (pfnmap_vcpu_stat(vcpu, "mmio_exit_user") - mmio);
+	kvm_vm_free(vm);
+	return t;
+}
+
+static uint64_t free_hugetlb_bytes(void)
+{
+	unsigned long free_pages = 0;
+	char line[128];
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+
+	if (f && fgets(line, sizeof(line), f))
+		free_pages = strtoul(line, NULL, 10);
+	if (f)
+		fclose(f);
+	return free_pages * SZ_2M;
+}
+
+static int bench(void)
+{
+	struct test_pfnmap_info info;
+	struct pfnmap_region r;
+	double tp, th;
+	uint64_t off, bytes, hbytes, fp, fh;
+	const char *reason;
+	const char *kind;
+	uint32_t type;
+
+	if (!pfnmap_provider(&info, PAGE, &reason))
+		ksft_exit_skip("%s\n", reason);
+	off = aligned_offset(&info);
+	if (off >= info.size)
+		ksft_exit_skip("test_pfnmap region has no 1 GiB-aligned part\n");
+	bytes = (info.size - off) & ~(SZ_2M - 1);
+	if (bytes > BENCH_BYTES)
+		bytes = BENCH_BYTES;
+	if (bytes < BENCH_BYTES)
+		ksft_print_msg("BENCH: provider region has only %#lx aligned bytes; sweeping that instead of 4 GiB\n",
+			       bytes);
+	type = pfnmap_env()->cap ? TEST_PFNMAP_TYPE_NORMAL_WB : TEST_PFNMAP_TYPE_NORMAL_NC;
+	kind = pfnmap_env()->cap ? "cacheable" : "nc_allow_uncached(cap=0)";
+	TEST_ASSERT(!pfnmap_map(&r, type, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED * !pfnmap_env()->cap,
+				off, bytes, true,
+				pfnmap_reserve_aligned(bytes, PFNMAP_SZ_1G)),
+		    "mmap of %#lx provider bytes failed", bytes);
+	ksft_print_msg("BENCH: faults = delta of vCPU stats exits - mmio_exit_user (upper bound on stage-2 faults)\n");
+	tp = bench_sweep(r.hva, bytes, &fp);
+	ksft_print_msg("BENCH: kind=pfnmap-%s bytes=%lu faults=%lu seconds=%.6f\n",
+		       kind, bytes, fp, tp);
+	pfnmap_unmap(&r);
+
+	hbytes = free_hugetlb_bytes();
+	if (hbytes > bytes)
+		hbytes = bytes;
+	if (!hbytes) {
+		ksft_print_msg("BENCH: kind=hugetlb skipped: no free 2 MiB hugepages (set /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)\n");
+		return KSFT_PASS;
+	}
+	th = bench_sweep(NULL, hbytes, &fh);
+	ksft_print_msg("BENCH: kind=hugetlb bytes=%lu faults=%lu seconds=%.6f\n",
+		       hbytes, fh, th);
+	ksft_print_msg("BENCH: ratio pfnmap/hugetlb seconds-per-byte=%.3f\n",
+		       (tp / bytes) / (th / hbytes));
+	return KSFT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("PFNMAP_BENCH");
+
+	pfnmap_env();
+	if ((env && !strcmp(env, "1")) || (argc > 1 && !strcmp(argv[1], "-b")))
+		return bench();
+	return test_harness_run(argc, argv);
+}

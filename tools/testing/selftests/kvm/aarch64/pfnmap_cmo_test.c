@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pfnmap_cmo_test - cache maintenance and coherency on PFNMAP memory.
+ *
+ * CMO-1: guest DC CVAC/CIVAC/IVAC/CVAU and IC IVAU on every kind: no
+ *        exception, KVM_RUN does not fail, data unchanged.
+ * CMO-2: host and guest see each other's writes, following the B2.8
+ *        mismatched-attributes protocol (writer cleans, reader invalidates).
+ * CMO-3: DC ZVA on Device memory takes an Alignment fault, where the
+ *        platform models it (calibrated on a stage-1 Device mapping first).
+ */
+#include <errno.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "pfnmap_harness.h"
+#include "ucall_common.h"
+
+#define PAGE		4096UL
+#define NPAGES		2
+#define WORDS		(PAGE / 8)
+#define ROUNDS		3
+#define CAL_GPA		(PFNMAP_TEST_GPA + PFNMAP_SZ_1G)
+#define CAL_SLOT	(PFNMAP_TEST_SLOT + 1)
+
+#define WB		TEST_PFNMAP_TYPE_NORMAL_WB
+#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
+#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
+#define nGnRnE		TEST_PFNMAP_TYPE_DEVICE_nGnRnE
+#define ALLOW		TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
+#define LINEAR		TEST_PFNMAP_F_LINEAR
+
+#define ESR_DFSC(esr)		((esr) & 0x3f)
+#define DFSC_ALIGNMENT		0x21
+
+/* Shared by every guest: the memory under test, in host and guest. */
+FIXTURE(cmo) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region r;
+};
+
+FIXTURE_VARIANT(cmo) {
+	uint32_t type;
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(cmo, cacheable_nonlinear) { WB, 0 };
+FIXTURE_VARIANT_ADD(cmo, nc_allow_uncached_nonlinear) { NC, ALLOW };
+FIXTURE_VARIANT_ADD(cmo, nc_nonlinear) { NC, 0 };
+FIXTURE_VARIANT_ADD(cmo, device_nGnRE_nonlinear) { nGnRE, 0 };
+FIXTURE_VARIANT_ADD(cmo, device_nGnRnE_nonlinear) { nGnRnE, 0 };
+FIXTURE_VARIANT_ADD(cmo, cacheable_linear) { WB, LINEAR };
+FIXTURE_VARIANT_ADD(cmo, nc_linear) { NC, LINEAR };
+
+static void map_under_test(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(cmo) *self,
+			   const FIXTURE_VARIANT(cmo) *variant, void *guest_code)
+{
+	int expect = pfnmap_expected_s2(variant->type, variant->flags,
+					pfnmap_env()->cap);
+
+	PFNMAP_REQUIRE_PROVIDER((variant->flags & LINEAR) ? 0 : NPAGES * PAGE);
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, NPAGES * PAGE);
+	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
+				NPAGES * PAGE, true, NULL));
+	if (__vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0,
+					PFNMAP_TEST_GPA, NPAGES * PAGE, self->r.hva)) {
+		ASSERT_EQ(EINVAL, errno);
+		ASSERT_EQ(S2T_REFUSED, expect) TH_LOG("memslot refused, want accepted");
+		SKIP(return, "cap=0: cacheable PFNMAP memslot refused (CAP-4); the other kinds are checked");
+	}
+	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+}
+
+FIXTURE_SETUP(cmo)
+{
+	self->vm = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+}
+
+FIXTURE_TEARDOWN(cmo)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+}
+
+/* ---------------- CMO-1 ---------------- */
+
+#define CMO_SEED	0x71
+
+static void guest_cmo(void)
+{
+	volatile uint64_t *p = (void *)PFNMAP_TEST_GPA;
+	uint64_t line = PFNMAP_CTR_DLINE(pfnmap_read_ctr());
+	uint64_t va, i;
+
+	pfnmap_inval_poc(PFNMAP_TEST_GPA, PAGE);
+	for (i = 0; i < WORDS; i++)
+		GUEST_ASSERT_EQ(p[i], pfnmap_pattern(CMO_SEED, i));
+	/* Any data abort fails in the handler (pfnmap_guest_dabt_armed off). */
+	for (va = PFNMAP_TEST_GPA; va < PFNMAP_TEST_GPA + PAGE; va += line) {
+		asm volatile("dc cvac, %0" :: "r" (va) : "memory");
+		asm volatile("dc civac, %0" :: "r" (va) : "memory");
+		/* Clean data only: under stage 2, IVAC also cleans. */
+		asm volatile("dc ivac, %0" :: "r" (va) : "memory");
+		asm volatile("dc cvau, %0" :: "r" (va) : "memory");
+		asm volatile("ic ivau, %0" :: "r" (va) : "memory");
+	}
+	dsb(sy);
+	isb();
+	for (i = 0; i < WORDS; i++)
+		GUEST_ASSERT_EQ(p[i], pfnmap_pattern(CMO_SEED, i));
+	GUEST_DONE();
+}
+
+TEST_F(cmo, maintenance_by_va_is_harmless)
+{
+	struct ucall uc;
+
+	ksft_print_msg("REQ: CMO-1\n");
+	map_under_test(_metadata, self, variant, guest_cmo);
+	if (_metadata->exit_code)
+		return;
+	pfnmap_fill(self->r.hva, PAGE, CMO_SEED);
+	pfnmap_clean_poc((uint64_t)self->r.hva, PAGE);
+	/* Unexpected exceptions and guest asserts fail in pfnmap_run(). */
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+	pfnmap_inval_poc((uint64_t)self->r.hva, PAGE);
+	EXPECT_EQ(-1, pfnmap_check(self->r.hva, PAGE, CMO_SEED))
+		TH_LOG("host alias data changed by guest cache maintenance");
+}
+
+/* ---------------- CMO-2 ---------------- */
+
+/* Round n: the host wrote seed 2n in page 0; the guest answers 2n+1 in page 1. */
+static void guest_ping_pong(void)
+{
+	volatile uint64_t *in = (void *)PFNMAP_TEST_GPA;
+	volatile uint64_t *out = (void *)(PFNMAP_TEST_GPA + PAGE);
+	uint64_t round, i;
+
+	for (round = 0; round < ROUNDS; round++) {
+		pfnmap_inval_poc((uint64_t)in, PAGE);
+		for (i = 0; i < WORDS; i++)
+			GUEST_ASSERT_EQ(in[i], pfnmap_pattern(2 * round, i));
+		for (i = 0; i < WORDS; i++)
+			out[i] = pfnmap_pattern(2 * round + 1, i);
+		pfnmap_clean_poc((uint64_t)out, PAGE);
+		GUEST_SYNC(round);
+	}
+	GUEST_DONE();
+}
+
+TEST_F(cmo, host_and_guest_read_each_others_writes)
+{
+	uint8_t *hva = self->r.hva;
+	struct ucall uc;
+	uint64_t round;
+	int64_t bad;
+
+	ksft_print_msg("REQ: CMO-2\n");
+	map_under_test(_metadata, self, variant, guest_ping_pong);
+	if (_metadata->exit_code)
+		return;
+	for (round = 0; round < ROUNDS; round++) {
+		pfnmap_fill((void *)hva, PAGE, 2 * round);
+		pfnmap_clean_poc((uint64_t)hva, PAGE);
+		ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+		pfnmap_inval_poc((uint64_t)hva + PAGE, PAGE);
+		bad = pfnmap_check((void *)(hva + PAGE), PAGE, 2 * round + 1);
+		ASSERT_EQ(-1, bad)
+			TH_LOG("%s: round %lu: host reads %#lx at word %ld, guest wrote %#lx",
+			       pfnmap_type_name(variant->type), round,
+			       ((volatile uint64_t *)(hva + PAGE))[bad], bad,
+			       pfnmap_pattern(2 * round + 1, bad));
+	}
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+}
+
+/* ---------------- CMO-3 ---------------- */
+
+#define SYNC_NO_ZVA	1
+#define SYNC_CAL	2
+#define SYNC_DEV	3
+
+static uint64_t guest_zva(uint64_t va)
+{
+	pfnmap_guest_dabt_armed = true;
+	pfnmap_guest_dabt_esr = 0;
+	asm volatile("dc zva, %0" :: "r" (va) : "memory");
+	return pfnmap_guest_dabt_esr;
+}
+
+static uint64_t guest_unaligned_load(uint64_t va)
+{
+	uint64_t v;
+
+	pfnmap_guest_dabt_armed = true;
+	pfnmap_guest_dabt_esr = 0;
+	asm volatile("ldr %0, [%1]" : "=r" (v) : "r" (va + 1) : "memory");
+	return pfnmap_guest_dabt_esr;
+}
+
+static void guest_zva_on_device(void)
+{
+	if ((read_sysreg(dczid_el0) >> 4) & 1) {
+		GUEST_SYNC2(SYNC_NO_ZVA, 0);
+		GUEST_DONE();
+	}
+	GUEST_SYNC3(SYNC_CAL, guest_zva(CAL_GPA), guest_unaligned_load(CAL_GPA));
+	GUEST_SYNC2(SYNC_DEV, guest_zva(PFNMAP_TEST_GPA));
+	GUEST_DONE();
+}
+
+static bool is_alignment_fault(uint64_t esr)
+{
+	return ((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == ESR_EC_DABT &&
+	       ESR_DFSC(esr) == DFSC_ALIGNMENT;
+}
+
+FIXTURE(zva) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region r;
+};
+
+FIXTURE_VARIANT(zva) {
+	uint32_t type;
+	uint32_t flags;
+};
+
+/* Every one of these is Device at stage 2 on any kernel (S2-3). */
+FIXTURE_VARIANT_ADD(zva, device_nGnRE) { nGnRE, 0 };
+FIXTURE_VARIANT_ADD(zva, device_nGnRnE) { nGnRnE, 0 };
+FIXTURE_VARIANT_ADD(zva, nc_without_allow_uncached) { NC, 0 };
+
+FIXTURE_SETUP(zva)
+{
+	self->vm = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+	ksft_print_msg("REQ: CMO-3\n");
+	PFNMAP_REQUIRE_PROVIDER(NPAGES * PAGE);
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_zva_on_device, NPAGES * PAGE);
+	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
+				NPAGES * PAGE, true, NULL));
+	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+				  NPAGES * PAGE, self->r.hva);
+	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	/* Calibration page: ordinary memory, Device at stage 1. */
+	vm_userspace_mem_region_add(self->vm, VM_MEM_SRC_ANONYMOUS, CAL_GPA,
+				    CAL_SLOT, 1, 0);
+	virt_map(self->vm, CAL_GPA, CAL_GPA, 1);
+	pfnmap_set_s1_attr(self->vm, CAL_GPA, MT_DEVICE_nGnRE);
+}
+
+FIXTURE_TEARDOWN(zva)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+}
+
+TEST_F(zva, dc_zva_takes_an_alignment_fault)
+{
+	struct ucall uc;
+
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+	if (uc.args[0] == SYNC_NO_ZVA)
+		SKIP(return, "DCZID_EL0.DZP=1: DC ZVA is prohibited for this guest, nothing to test");
+	ASSERT_EQ(SYNC_CAL, uc.args[0]);
+	ksft_print_msg("calibration on stage-1 Device: DC ZVA esr=%#lx, unaligned load esr=%#lx\n",
+		       uc.args[1], uc.args[2]);
+	if (!is_alignment_fault(uc.args[1]))
+		SKIP(return, "platform does not raise Alignment faults for Device memory (QEMU < 9.0); run on hardware");
+
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+	ASSERT_EQ(SYNC_DEV, uc.args[0]);
+	EXPECT_TRUE(is_alignment_fault(uc.args[1]))
+		TH_LOG("DC ZVA on a %s PFNMAP: esr %#lx, want a data abort with DFSC 0x21 (Alignment): stage 2 is not Device",
+		       pfnmap_type_name(variant->type), uc.args[1]);
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+}
+
+PFNMAP_HARNESS_MAIN

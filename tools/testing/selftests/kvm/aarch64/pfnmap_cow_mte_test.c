@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pfnmap_cow_mte_test - copy-on-write PFNMAP and MTE VMs.
+ *
+ * COW policy is the kernel's choice: "refused" (EINVAL at memslot and at
+ * fault) or "isolated" (guest writes land in a private copy, never in the
+ * device pfn, and reads before any write are not demoted). It is printed as
+ * "# PROFILE: cow=..."; anything else fails.
+ * MTE tags only struct-page memory: PFNMAP memslots in an MTE VM are refused,
+ * and a PFNMAP VMA swapped in later fails KVM_RUN with EFAULT.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "pfnmap_harness.h"
+#include "ucall_common.h"
+
+#define PAGE		4096UL
+#define NPAGES		4
+#define WORDS		(PAGE / 8)
+#define DEV_SEED	0x61
+#define GUEST_SEED	0x62
+#define CODE_TAG	0x3b
+#define CODE_GPA	(PFNMAP_TEST_GPA + 2 * PAGE)
+
+#define WB		TEST_PFNMAP_TYPE_NORMAL_WB
+#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
+#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
+#define LINEAR		TEST_PFNMAP_F_LINEAR
+
+static int slot_errno(struct kvm_vm *vm, uint32_t flags, uint64_t size, void *hva)
+{
+	return __vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, flags,
+					   PFNMAP_TEST_GPA, size, hva) ? errno : 0;
+}
+
+/* ---------------- COW-1 ---------------- */
+
+/* Reads (and executes) before any write, then writes page 1. */
+static void guest_cow(void)
+{
+	volatile uint64_t *p = (void *)PFNMAP_TEST_GPA;
+	uint64_t i;
+
+	pfnmap_inval_poc(PFNMAP_TEST_GPA, PAGE);
+	for (i = 0; i < WORDS; i++)
+		GUEST_ASSERT_EQ(p[i], pfnmap_pattern(DEV_SEED, i));
+	GUEST_SYNC(pfnmap_guest_exec(CODE_GPA));
+	for (i = 0; i < WORDS; i++)
+		p[WORDS + i] = pfnmap_pattern(GUEST_SEED, i);
+	pfnmap_clean_poc(PFNMAP_TEST_GPA + PAGE, PAGE);
+	GUEST_DONE();
+}
+
+FIXTURE(cow) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region shared, priv;
+	int expect;
+};
+
+FIXTURE_VARIANT(cow) {
+	uint32_t type;
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(cow, cacheable_nonlinear) { WB, 0 };
+FIXTURE_VARIANT_ADD(cow, device_nonlinear) { nGnRE, 0 };
+
+FIXTURE_SETUP(cow)
+{
+	self->vm = NULL;
+	self->shared.fd = self->priv.fd = -1;
+	self->shared.hva = self->priv.hva = NULL;
+	ksft_print_msg("REQ: COW-1 SEC-1\n");
+	PFNMAP_REQUIRE_PROVIDER(NPAGES * PAGE);
+	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
+					  pfnmap_env()->cap);
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_cow, NPAGES * PAGE);
+	/* The second, shared mapping shows what the device pfns hold. */
+	ASSERT_EQ(0, pfnmap_map(&self->shared, variant->type, variant->flags, 0,
+				NPAGES * PAGE, true, NULL));
+	pfnmap_fill(self->shared.hva, NPAGES * PAGE, DEV_SEED);
+	pfnmap_put_code((uint8_t *)self->shared.hva + 2 * PAGE, CODE_TAG);
+	pfnmap_clean_poc((uint64_t)self->shared.hva, NPAGES * PAGE);
+	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+}
+
+FIXTURE_TEARDOWN(cow)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->priv);
+	pfnmap_unmap(&self->shared);
+}
+
+/* "refused" also needs EINVAL at fault on a private VMA swapped in. */
+static void check_refused_at_fault(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(cow) *self,
+				   const FIXTURE_VARIANT(cow) *variant)
+{
+	struct pfnmap_region s;
+	void *hva;
+	int ret;
+
+	ASSERT_EQ(0, pfnmap_map(&s, variant->type, variant->flags, 0,
+				NPAGES * PAGE, true, NULL));
+	ASSERT_EQ(0, slot_errno(self->vm, 0, NPAGES * PAGE, s.hva))
+		TH_LOG("the shared twin of the refused private VMA was refused too");
+	hva = s.hva;
+	pfnmap_unmap(&s);
+	ASSERT_EQ(0, pfnmap_map(&self->priv, variant->type, variant->flags, 0,
+				NPAGES * PAGE, false, hva));
+	ret = _vcpu_run(self->vcpu);
+	EXPECT_EQ(-1, ret)
+		TH_LOG("COW memslot refused (EINVAL) but a fault on a COW VMA swapped in under a memslot ran (KVM_RUN %d): profile is neither refused nor isolated",
+		       ret);
+	if (ret == -1) {
+		EXPECT_EQ(EINVAL, errno)
+			TH_LOG("fault on a swapped-in COW VMA: KVM_RUN errno %d, want EINVAL", errno);
+	}
+	if (!_metadata->exit_code)
+		ksft_print_msg("PROFILE: cow=refused\n");
+}
+
+static void check_isolated(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(cow) *self)
+{
+	volatile uint64_t *dev = (uint64_t *)((uint8_t *)self->shared.hva + PAGE);
+	volatile uint64_t *mine = (uint64_t *)((uint8_t *)self->priv.hva + PAGE);
+	struct pfnmap_s2_leaf leaf;
+	struct ucall uc;
+	uint64_t got;
+	int64_t bad;
+
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+	got = uc.args[1];
+	/* Reads before a write see the device pfn: SEC-1 applies to them. */
+	if (pfnmap_s2_lookup(self->vm, PFNMAP_TEST_GPA, &leaf) == 0) {
+		EXPECT_TRUE(pfnmap_s2_type_is_cacheable(leaf.type) ||
+			    !pfnmap_s2_type_is_cacheable(self->expect))
+			TH_LOG("COW read before write: stage 2 %s for a cacheable VMA (demoted)",
+			       pfnmap_s2_type_name(leaf.type));
+	}
+	if (pfnmap_s2_type_is_cacheable(self->expect) || self->expect == S2T_REFUSED) {
+		EXPECT_EQ((uint64_t)CODE_TAG, got)
+			TH_LOG("COW read before write: exec %s: the cacheable VMA was demoted to Device/NC at stage 2",
+			       got == PFNMAP_EXEC_ABORTED ? "took an instruction abort" : "ran other code");
+	}
+
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+	pfnmap_inval_poc((uint64_t)dev, PAGE);
+	/* pfnmap_fill() numbered words from the start of the range. */
+	for (bad = 0; bad < (int64_t)WORDS; bad++)
+		if (dev[bad] != pfnmap_pattern(DEV_SEED, WORDS + bad))
+			break;
+	EXPECT_EQ((int64_t)WORDS, bad)
+		TH_LOG("guest write reached the device pfn: word %ld is %#lx", bad, dev[bad]);
+	bad = pfnmap_check(mine, PAGE, GUEST_SEED);
+	EXPECT_EQ(-1, bad)
+		TH_LOG("host private view differs from the guest's write at word %ld", bad);
+	if (!_metadata->exit_code)
+		ksft_print_msg("PROFILE: cow=isolated\n");
+}
+
+TEST_F(cow, profile_is_refused_or_isolated)
+{
+	int err;
+
+	ASSERT_EQ(0, pfnmap_map(&self->priv, variant->type, variant->flags, 0,
+				NPAGES * PAGE, false, NULL));
+	err = slot_errno(self->vm, 0, NPAGES * PAGE, self->priv.hva);
+	if (err && self->expect == S2T_REFUSED)
+		SKIP(return, "cap=0: cacheable PFNMAP is refused whether COW or not; the device_nonlinear variant decides the COW profile");
+	if (err) {
+		ASSERT_EQ(EINVAL, err) TH_LOG("COW memslot: errno %d, want EINVAL or accepted", err);
+		pfnmap_unmap(&self->priv);
+		check_refused_at_fault(_metadata, self, variant);
+		return;
+	}
+	EXPECT_NE(S2T_REFUSED, self->expect)
+		TH_LOG("cap=%d but a cacheable non-linear COW memslot was accepted", pfnmap_env()->cap);
+	check_isolated(_metadata, self);
+}
+
+/* ---------------- MTE ---------------- */
+
+static struct kvm_vm *mte_vm_create(struct kvm_vcpu **vcpu, void *guest_code)
+{
+	struct kvm_vm *vm = vm_create(1);
+
+	if (!vm_check_cap(vm, KVM_CAP_ARM_MTE)) {
+		kvm_vm_free(vm);
+		return NULL;
+	}
+	/* MTE must be enabled before the first vCPU exists. */
+	vm_enable_cap(vm, KVM_CAP_ARM_MTE, 0);
+	if (vcpu) {
+		*vcpu = vm_vcpu_add(vm, 0, guest_code);
+		pfnmap_vcpu_install_handlers(*vcpu);
+	}
+	return vm;
+}
+
+#define MTE_SKIP "KVM_CAP_ARM_MTE unavailable: run on a FEAT_MTE2 host (QEMU: -M virt,mte=on -cpu max) with CONFIG_ARM64_MTE=y"
+
+FIXTURE(mte) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region r;
+	void *anon;
+};
+
+FIXTURE_VARIANT(mte) {
+	uint32_t type;
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(mte, cacheable_nonlinear) { WB, 0 };
+FIXTURE_VARIANT_ADD(mte, nc_allow_uncached_nonlinear) { NC, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED };
+FIXTURE_VARIANT_ADD(mte, device_nonlinear) { nGnRE, 0 };
+FIXTURE_VARIANT_ADD(mte, cacheable_linear) { WB, LINEAR };
+FIXTURE_VARIANT_ADD(mte, nc_linear) { NC, LINEAR };
+
+static void guest_touch(void)
+{
+	GUEST_SYNC(READ_ONCE(*(volatile uint64_t *)PFNMAP_TEST_GPA));
+	GUEST_DONE();
+}
+
+FIXTURE_SETUP(mte)
+{
+	self->vm = NULL;
+	self->anon = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+	/* The cases skip after printing their REQ line. */
+	if (pfnmap_have_provider((variant->flags & LINEAR) ? 0 : NPAGES * PAGE))
+		self->vm = mte_vm_create(&self->vcpu, guest_touch);
+}
+
+static void mte_require(struct __test_metadata *_metadata,
+			FIXTURE_DATA(mte) *self, const FIXTURE_VARIANT(mte) *variant)
+{
+	PFNMAP_REQUIRE_PROVIDER((variant->flags & LINEAR) ? 0 : NPAGES * PAGE);
+	if (!self->vm)
+		SKIP(return, MTE_SKIP);
+}
+
+FIXTURE_TEARDOWN(mte)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+	if (self->anon)
+		munmap(self->anon, NPAGES * PAGE);
+}
+
+TEST_F(mte, pfnmap_memslot_is_refused)
+{
+	int err;
+
+	ksft_print_msg("REQ: MTE-1\n");
+	mte_require(_metadata, self, variant);
+	if (_metadata->exit_code)
+		return;
+	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
+				NPAGES * PAGE, true, NULL));
+	err = slot_errno(self->vm, 0, NPAGES * PAGE, self->r.hva);
+	EXPECT_EQ(EINVAL, err)
+		TH_LOG("MTE VM, %s PFNMAP memslot: errno %d, want EINVAL",
+		       pfnmap_type_name(variant->type), err);
+}
+
+TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_fails_run_with_efault)
+{
+	struct pfnmap_region r;
+	struct ucall uc;
+	int ret;
+
+	ksft_print_msg("REQ: MTE-2\n");
+	mte_require(_metadata, self, variant);
+	if (_metadata->exit_code)
+		return;
+	self->anon = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->anon);
+	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+				  NPAGES * PAGE, self->anon);
+	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	ASSERT_EQ(0, pfnmap_map(&r, variant->type, variant->flags, 0,
+				NPAGES * PAGE, true, self->anon));
+	self->r = r;
+	self->anon = NULL;
+
+	ret = _vcpu_run(self->vcpu);
+	if (ret == 0 && get_ucall(self->vcpu, &uc) == UCALL_SYNC)
+		TH_LOG("the guest read %#lx from the swapped-in PFNMAP", uc.args[1]);
+	EXPECT_EQ(-1, ret)
+		TH_LOG("MTE VM, %s PFNMAP swapped in: KVM_RUN returned %d (exit %s), want -1/EFAULT",
+		       pfnmap_type_name(variant->type), ret,
+		       exit_reason_str(self->vcpu->run->exit_reason));
+	if (ret == -1)
+		EXPECT_EQ(EFAULT, errno);
+}
+
+/* ---- MTE-3: tags work on anonymous memory (control) ---- */
+
+#define MT_TAGGED	6
+#define NO_MTE		0xdead
+
+static void guest_tags(void)
+{
+	uint64_t mair, sctlr, va, tag, got;
+	int page;
+
+	if (((read_sysreg(id_aa64pfr1_el1) >> 8) & 0xf) < 2) {
+		GUEST_SYNC(NO_MTE);
+		GUEST_DONE();
+	}
+	mair = read_sysreg(mair_el1);
+	mair = (mair & ~(0xffULL << (8 * MT_TAGGED))) | (0xf0ULL << (8 * MT_TAGGED));
+	write_sysreg(mair, mair_el1);
+	sctlr = read_sysreg(sctlr_el1) | (1ULL << 43);	/* ATA: tag access at EL1 */
+	write_sysreg(sctlr, sctlr_el1);
+	isb();
+	asm volatile("tlbi vmalle1\n dsb nsh\n isb" ::: "memory");
+
+	/* One tag per page: QEMU 7.2 keeps only two distinct tags per page. */
+	for (page = 0; page < NPAGES; page++)
+		for (va = PFNMAP_TEST_GPA + page * PAGE;
+		     va < PFNMAP_TEST_GPA + (page + 1) * PAGE; va += 16) {
+			tag = (uint64_t)(page + 1) << 56;
+			asm volatile(".arch armv8.5-a+memtag\n stg %0, [%1]"
+				     :: "r" (va | tag), "r" (va) : "memory");
+		}
+	for (page = 0; page < NPAGES; page++)
+		for (va = PFNMAP_TEST_GPA + page * PAGE;
+		     va < PFNMAP_TEST_GPA + (page + 1) * PAGE; va += 16) {
+			got = va;
+			asm volatile(".arch armv8.5-a+memtag\n ldg %0, [%1]"
+				     : "+r" (got) : "r" (va) : "memory");
+			GUEST_ASSERT_EQ((got >> 56) & 0xf, page + 1);
+		}
+	GUEST_SYNC(0);
+	GUEST_DONE();
+}
+
+TEST(mte_vm_tags_work_on_anonymous_memory)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	int page;
+
+	ksft_print_msg("REQ: MTE-3\n");
+	vm = mte_vm_create(&vcpu, guest_tags);
+	if (!vm)
+		SKIP(return, MTE_SKIP);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFNMAP_TEST_GPA,
+				    PFNMAP_TEST_SLOT, NPAGES, 0);
+	virt_map(vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	for (page = 0; page < NPAGES; page++)
+		pfnmap_set_s1_attr(vm, PFNMAP_TEST_GPA + page * PAGE, MT_TAGGED);
+
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(vcpu, &uc));
+	if (uc.args[1] == NO_MTE) {
+		kvm_vm_free(vm);
+		SKIP(return, "the MTE VM's vCPU lacks FEAT_MTE2 (ID_AA64PFR1_EL1.MTE < 2): use a CPU model with MTE2");
+	}
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(vcpu, &uc));
+	kvm_vm_free(vm);
+}
+
+PFNMAP_HARNESS_MAIN

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pfnmap_memslot_test - which PFNMAP memslots KVM accepts, and what happens
+ * when the VMA under a memslot is replaced.
+ *
+ * The capability KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED must agree with
+ * behaviour: cap=1 accepts cacheable non-linear-map PFNMAP, cap=0 refuses it
+ * with EINVAL (and a fault on one swapped in later fails KVM_RUN with EFAULT).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "pfnmap_harness.h"
+#include "ucall_common.h"
+
+#define PAGE		4096UL
+#define NONLINEAR	0u
+#define NC_ALLOW	TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
+#define WB		TEST_PFNMAP_TYPE_NORMAL_WB
+#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
+#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
+#define nGnRnE		TEST_PFNMAP_TYPE_DEVICE_nGnRnE
+
+static int slot_errno(struct kvm_vm *vm, uint32_t slot, uint32_t flags,
+		      uint64_t gpa, uint64_t size, void *hva)
+{
+	return __vm_set_user_memory_region(vm, slot, flags, gpa, size, hva) ? errno : 0;
+}
+
+/* ---- CAP-1 / CAP-2 ---- */
+
+TEST(cap_on_vm_fd_is_0_or_1_and_matches_what_kvm_accepts)
+{
+	const struct pfnmap_env *env = pfnmap_env();
+	struct pfnmap_region r;
+	struct kvm_vm *vm;
+	int err;
+
+	ksft_print_msg("REQ: CAP-1\n");
+	ASSERT_TRUE(env->cap == 0 || env->cap == 1)
+		TH_LOG("KVM_CHECK_EXTENSION(243) on a VM fd returned %d, want 0 or 1", env->cap);
+	PFNMAP_REQUIRE_PROVIDER(PAGE);
+
+	vm = vm_create_barebones();
+	ASSERT_EQ(0, pfnmap_map(&r, WB, NONLINEAR, 0, PAGE, true, NULL));
+	err = slot_errno(vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA, PAGE, r.hva);
+	if (env->cap) {
+		EXPECT_EQ(0, err)
+			TH_LOG("cap=1 but a cacheable non-linear PFNMAP memslot failed: errno %d (%s)",
+			       err, strerror(err));
+	} else {
+		EXPECT_EQ(EINVAL, err)
+			TH_LOG("cap=%d (absent or 0) but KVM %s a cacheable non-linear PFNMAP memslot (errno %d): the capability does not describe this kernel",
+			       env->cap, err ? "refused with another errno" : "accepted", err);
+	}
+	kvm_vm_free(vm);
+	pfnmap_unmap(&r);
+}
+
+TEST(cap_on_system_fd_fails_with_einval)
+{
+	int kvm_fd = open_kvm_dev_path_or_exit();
+	int ret;
+
+	ksft_print_msg("REQ: CAP-2\n");
+	/* Raw ioctl: kvm_check_cap() asserts on the error we expect. */
+	ret = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
+	EXPECT_EQ(-1, ret)
+		TH_LOG("KVM_CHECK_EXTENSION(243) on /dev/kvm returned %d, want -1/EINVAL", ret);
+	if (ret == -1)
+		EXPECT_EQ(EINVAL, errno);
+	close(kvm_fd);
+}
+
+/* ---- MS-1 / MS-2 / MS-3 / CAP-3 / CAP-4 (memslot creation) ---- */
+
+FIXTURE(kind) {
+	struct kvm_vm *vm;
+	struct pfnmap_region r;
+	int expect;
+};
+
+FIXTURE_VARIANT(kind) {
+	uint32_t type;
+	uint32_t flags;
+	const char *req;
+};
+
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear) { WB, NONLINEAR, "MS-1 CAP-3 CAP-4" };
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached) { NC, NC_ALLOW, "MS-2" };
+FIXTURE_VARIANT_ADD(kind, nc) { NC, NONLINEAR, "MS-2" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE) { nGnRE, NONLINEAR, "MS-2" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRnE) { nGnRnE, NONLINEAR, "MS-2" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_allow_uncached) { nGnRE, NC_ALLOW, "MS-2" };
+FIXTURE_VARIANT_ADD(kind, mixedmap_cacheable_nonlinear) {
+	WB, TEST_PFNMAP_F_MIXEDMAP, "S2-6 CAP-3 CAP-4" };
+
+FIXTURE_SETUP(kind)
+{
+	self->vm = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+	if (!pfnmap_have_provider(PAGE))
+		return;
+	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
+					  pfnmap_env()->cap);
+	self->vm = vm_create_barebones();
+	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
+				PAGE, true, NULL));
+}
+
+FIXTURE_TEARDOWN(kind)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+}
+
+TEST_F(kind, memslot_is_accepted_unless_cacheable_with_cap_0)
+{
+	int err;
+
+	ksft_print_msg("REQ: %s\n", variant->req);
+	PFNMAP_REQUIRE_PROVIDER(PAGE);
+	err = slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA, PAGE,
+			 self->r.hva);
+	if (self->expect == S2T_REFUSED) {
+		EXPECT_EQ(EINVAL, err)
+			TH_LOG("cap=%d: %s non-linear PFNMAP memslot: errno %d (%s), want EINVAL",
+			       pfnmap_env()->cap, pfnmap_type_name(variant->type),
+			       err, err ? strerror(err) : "accepted");
+	} else {
+		EXPECT_EQ(0, err)
+			TH_LOG("%s PFNMAP memslot (flags %#x) refused: errno %d (%s), want accepted",
+			       pfnmap_type_name(variant->type), variant->flags,
+			       err, strerror(err));
+	}
+}
+
+TEST_F(kind, dirty_logging_is_refused_at_creation)
+{
+	int err;
+
+	ksft_print_msg("REQ: MS-3\n");
+	if (variant->flags & TEST_PFNMAP_F_MIXEDMAP)
+		SKIP(return, "MS-3 covers VM_PFNMAP; a VM_MIXEDMAP VMA is not an IO region for KVM");
+	PFNMAP_REQUIRE_PROVIDER(PAGE);
+	err = slot_errno(self->vm, PFNMAP_TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
+			 PFNMAP_TEST_GPA, PAGE, self->r.hva);
+	EXPECT_EQ(EINVAL, err)
+		TH_LOG("KVM_MEM_LOG_DIRTY_PAGES on a %s PFNMAP memslot: errno %d, want EINVAL",
+		       pfnmap_type_name(variant->type), err);
+}
+
+TEST_F(kind, dirty_logging_is_refused_as_flags_only_update)
+{
+	int err;
+
+	ksft_print_msg("REQ: MS-3\n");
+	if (variant->flags & TEST_PFNMAP_F_MIXEDMAP)
+		SKIP(return, "MS-3 covers VM_PFNMAP; a VM_MIXEDMAP VMA is not an IO region for KVM");
+	PFNMAP_REQUIRE_PROVIDER(PAGE);
+	if (self->expect == S2T_REFUSED)
+		SKIP(return, "cap=0: this kind is refused at creation (CAP-4); the flags-only update is checked on the non-cacheable kinds");
+	ASSERT_EQ(0, slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+				PAGE, self->r.hva));
+	err = slot_errno(self->vm, PFNMAP_TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
+			 PFNMAP_TEST_GPA, PAGE, self->r.hva);
+	EXPECT_EQ(EINVAL, err)
+		TH_LOG("flags-only update to KVM_MEM_LOG_DIRTY_PAGES: errno %d, want EINVAL", err);
+}
+
+/* ---- MS-4: one memslot over several VMAs ---- */
+
+enum piece { END, ANON, HOLE, PFN_WB, PFN_NC_ALLOW, PFN_DEV };
+#define MAX_PIECES 4
+
+FIXTURE(span) {
+	struct kvm_vm *vm;
+	uint8_t *base;
+	struct pfnmap_region r[MAX_PIECES];
+	int n;
+};
+
+FIXTURE_VARIANT(span) {
+	enum piece layout[MAX_PIECES];
+	uint32_t slot_flags;
+};
+
+FIXTURE_VARIANT_ADD(span, anon_then_pfnmap_with_dirty_logging) {
+	{ ANON, PFN_NC_ALLOW, HOLE, END }, KVM_MEM_LOG_DIRTY_PAGES };
+FIXTURE_VARIANT_ADD(span, nc_then_hole_then_cacheable) {
+	{ PFN_NC_ALLOW, HOLE, PFN_WB, END }, 0 };
+FIXTURE_VARIANT_ADD(span, device_then_cacheable_then_anon) {
+	{ PFN_DEV, PFN_WB, ANON, END }, 0 };
+FIXTURE_VARIANT_ADD(span, anon_then_hole_then_device) {
+	{ ANON, HOLE, PFN_DEV, END }, 0 };
+
+FIXTURE_SETUP(span)
+{
+	int i;
+
+	self->vm = NULL;
+	for (i = 0; i < MAX_PIECES; i++) {
+		self->r[i].fd = -1;
+		self->r[i].hva = NULL;
+	}
+	if (!pfnmap_have_provider(MAX_PIECES * PAGE))
+		return;
+	for (self->n = 0; self->n < MAX_PIECES && variant->layout[self->n] != END; self->n++)
+		;
+	self->base = pfnmap_reserve_aligned(self->n * PAGE, PAGE);
+	for (i = 0; i < self->n; i++) {
+		void *at = self->base + i * PAGE;
+		uint32_t type = nGnRE, flags = 0;
+
+		switch (variant->layout[i]) {
+		case ANON:
+			ASSERT_NE(MAP_FAILED, mmap(at, PAGE, PROT_READ | PROT_WRITE,
+						   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+			continue;
+		case HOLE:
+			munmap(at, PAGE);
+			continue;
+		case PFN_WB:
+			type = WB;
+			break;
+		case PFN_NC_ALLOW:
+			type = NC;
+			flags = NC_ALLOW;
+			break;
+		default:
+			break;
+		}
+		/* Disjoint provider offsets: each piece has its own pfns. */
+		ASSERT_EQ(0, pfnmap_map(&self->r[i], type, flags, i * PAGE, PAGE, true, at));
+	}
+	self->vm = vm_create_barebones();
+}
+
+FIXTURE_TEARDOWN(span)
+{
+	int i;
+
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	for (i = 0; i < MAX_PIECES; i++)
+		pfnmap_unmap(&self->r[i]);
+}
+
+TEST_F(span, first_offending_vma_decides_and_nothing_is_created_on_error)
+{
+	uint64_t size = self->n * PAGE;
+	bool offending = false;
+	void *anon;
+	int i, err, probe;
+
+	ksft_print_msg("REQ: MS-4\n");
+	PFNMAP_REQUIRE_PROVIDER(MAX_PIECES * PAGE);
+	for (i = 0; i < self->n; i++) {
+		enum piece p = variant->layout[i];
+
+		if (p >= PFN_WB && (variant->slot_flags & KVM_MEM_LOG_DIRTY_PAGES))
+			offending = true;
+		if (p == PFN_WB && !pfnmap_env()->cap)
+			offending = true;
+	}
+
+	err = slot_errno(self->vm, PFNMAP_TEST_SLOT, variant->slot_flags,
+			 PFNMAP_TEST_GPA, size, self->base);
+	EXPECT_EQ(offending ? EINVAL : 0, err)
+		TH_LOG("cap=%d, slot flags %#x: errno %d, want %s", pfnmap_env()->cap,
+		       variant->slot_flags, err, offending ? "EINVAL" : "accepted");
+
+	/* An overlapping slot is refused (EEXIST) iff the first one exists. */
+	anon = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	probe = slot_errno(self->vm, PFNMAP_TEST_SLOT + 1, 0, PFNMAP_TEST_GPA, size, anon);
+	EXPECT_EQ(err ? 0 : EEXIST, probe)
+		TH_LOG("overlap probe: errno %d: the failed memslot %s", probe,
+		       err ? "was partly created" : "is missing");
+	if (!probe)
+		slot_errno(self->vm, PFNMAP_TEST_SLOT + 1, 0, PFNMAP_TEST_GPA, 0, anon);
+	munmap(anon, size);
+}
+
+/* ---- S2-7 / CAP-4: the VMA is replaced under an existing memslot ---- */
+
+#define S27_PAGES 4
+
+FIXTURE(replace) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region r;
+};
+
+FIXTURE_VARIANT(replace) {
+	uint32_t from_type, from_flags;
+	uint32_t to_type, to_flags;
+};
+
+FIXTURE_VARIANT_ADD(replace, device_replaced_by_cacheable) {
+	nGnRE, NONLINEAR, WB, NONLINEAR };
+FIXTURE_VARIANT_ADD(replace, nc_allow_uncached_replaced_by_device) {
+	NC, NC_ALLOW, nGnRE, NONLINEAR };
+FIXTURE_VARIANT_ADD(replace, device_replaced_by_nc_allow_uncached) {
+	nGnRE, NONLINEAR, NC, NC_ALLOW };
+FIXTURE_VARIANT_ADD(replace, linear_replaced_by_device) {
+	NC, TEST_PFNMAP_F_LINEAR, nGnRE, NONLINEAR };
+
+static void guest_read_loop(void)
+{
+	for (;;)
+		GUEST_SYNC(READ_ONCE(*(volatile uint64_t *)PFNMAP_TEST_GPA));
+}
+
+FIXTURE_SETUP(replace)
+{
+	self->vm = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+	if (!pfnmap_have_provider(2 * S27_PAGES * PAGE))
+		return;
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_read_loop, S27_PAGES * PAGE);
+	ASSERT_EQ(0, pfnmap_map(&self->r, variant->from_type, variant->from_flags,
+				0, S27_PAGES * PAGE, true, NULL));
+	ASSERT_EQ(0, slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+				S27_PAGES * PAGE, self->r.hva));
+	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, S27_PAGES);
+}
+
+FIXTURE_TEARDOWN(replace)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+}
+
+TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
+{
+	struct kvm_vm *vm = self->vm;
+	int expect = pfnmap_expected_s2(variant->to_type, variant->to_flags,
+					pfnmap_env()->cap);
+	struct pfnmap_s2_leaf leaf;
+	struct pfnmap_region to;
+	struct ucall uc;
+	void *hva = self->r.hva;
+	int ret, n;
+
+	ksft_print_msg("REQ: S2-7 CAP-4\n");
+	PFNMAP_REQUIRE_PROVIDER(2 * S27_PAGES * PAGE);
+	pfnmap_fill(hva, S27_PAGES * PAGE, 1);
+	pfnmap_clean_poc((uint64_t)hva, S27_PAGES * PAGE);
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+	ASSERT_EQ(pfnmap_pattern(1, 0), uc.args[1]);
+
+	/* Same address, other kind, other pfns (offset past the first). */
+	pfnmap_unmap(&self->r);
+	n = pfnmap_s2_count(vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA + S27_PAGES * PAGE);
+	if (n != -ENODEV)
+		EXPECT_EQ(0, n) TH_LOG("%d stage-2 leaves survive the munmap", n);
+	ASSERT_EQ(0, pfnmap_map(&to, variant->to_type, variant->to_flags,
+				S27_PAGES * PAGE, S27_PAGES * PAGE, true, hva));
+	self->r = to;
+	pfnmap_fill(hva, S27_PAGES * PAGE, 2);
+	pfnmap_clean_poc((uint64_t)hva, S27_PAGES * PAGE);
+
+	if (expect == S2T_REFUSED) {
+		ret = _vcpu_run(self->vcpu);
+		EXPECT_EQ(-1, ret)
+			TH_LOG("cap=0: fault on a cacheable VMA swapped in: KVM_RUN returned %d, want EFAULT",
+			       ret);
+		if (ret == -1)
+			EXPECT_EQ(EFAULT, errno);
+		return;
+	}
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+	EXPECT_EQ(pfnmap_pattern(2, 0), uc.args[1])
+		TH_LOG("guest read %#lx: stale data from the replaced VMA (want %#lx)",
+		       uc.args[1], pfnmap_pattern(2, 0));
+	if (pfnmap_s2_lookup(vm, PFNMAP_TEST_GPA, &leaf) == -ENODEV) {
+		ksft_print_msg("stage-2 type not checked: %s\n", pfnmap_no_view_reason);
+		return;
+	}
+	ASSERT_EQ(0, pfnmap_s2_lookup(vm, PFNMAP_TEST_GPA, &leaf));
+	EXPECT_EQ(expect, leaf.type)
+		TH_LOG("IPA %#lx: stage 2 is %s, want %s (new VMA %s flags %#x)",
+		       PFNMAP_TEST_GPA, pfnmap_s2_type_name(leaf.type),
+		       pfnmap_s2_type_name(expect), pfnmap_type_name(variant->to_type),
+		       variant->to_flags);
+}
+
+PFNMAP_HARNESS_MAIN

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pfnmap_s2attr_test - the stage-2 memory type KVM gives each kind of VMA.
+ *
+ * Every kind is checked twice:
+ *  - behaviour (any kernel): the memslot is accepted or refused per the
+ *    capability, guest and host see each other's data, and executing from
+ *    the memory tells Normal (runs) from Device or NC (KVM injects an
+ *    instruction abort, as it refuses exec on what it treats as device);
+ *  - the stage-2 debugfs view: the exact type (skipped without the view).
+ * Behaviour cannot tell NC from Device; only the view case checks that.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "pfnmap_harness.h"
+#include "ucall_common.h"
+
+#define PAGE		4096UL
+#define NPAGES		4
+#define HOST_SEED	0x51
+#define GUEST_SEED	0x52
+#define WORDS		64
+#define CODE_TAG	0x2a
+#define RD_GPA		PFNMAP_TEST_GPA
+#define WR_GPA		(PFNMAP_TEST_GPA + PAGE)
+#define CODE_GPA	(PFNMAP_TEST_GPA + 2 * PAGE)
+
+#define WB		TEST_PFNMAP_TYPE_NORMAL_WB
+#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
+#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
+#define nGnRnE		TEST_PFNMAP_TYPE_DEVICE_nGnRnE
+#define ALLOW		TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
+#define MIXED		TEST_PFNMAP_F_MIXEDMAP
+#define LINEAR		TEST_PFNMAP_F_LINEAR
+
+/* Read the host's data, write ours (writer cleans), then try to execute. */
+static void guest_code(void)
+{
+	volatile uint64_t *rd = (void *)RD_GPA, *wr = (void *)WR_GPA;
+	uint64_t i;
+
+	pfnmap_inval_poc(RD_GPA, WORDS * 8);
+	for (i = 0; i < WORDS; i++)
+		GUEST_ASSERT_EQ(rd[i], pfnmap_pattern(HOST_SEED, i));
+	for (i = 0; i < WORDS; i++)
+		wr[i] = pfnmap_pattern(GUEST_SEED, i);
+	pfnmap_clean_poc(WR_GPA, WORDS * 8);
+	GUEST_SYNC(0);
+	GUEST_SYNC(pfnmap_guest_exec(CODE_GPA));
+	GUEST_DONE();
+}
+
+/* Host side of guest_code(); returns the execute oracle's answer. */
+static uint64_t run_round_trip(struct __test_metadata *_metadata,
+			       struct kvm_vcpu *vcpu, uint8_t *hva)
+{
+	struct ucall uc;
+	int64_t bad;
+
+	pfnmap_fill((void *)hva, WORDS * 8, HOST_SEED);
+	pfnmap_put_code(hva + 2 * PAGE, CODE_TAG);
+	pfnmap_clean_poc((uint64_t)hva, 3 * PAGE);
+
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(vcpu, &uc));
+	pfnmap_inval_poc((uint64_t)hva + PAGE, WORDS * 8);
+	bad = pfnmap_check((void *)(hva + PAGE), WORDS * 8, GUEST_SEED);
+	EXPECT_EQ(-1, bad)
+		TH_LOG("host alias reads %#lx at word %ld, guest wrote %#lx",
+		       ((volatile uint64_t *)(hva + PAGE))[bad], bad,
+		       pfnmap_pattern(GUEST_SEED, bad));
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(vcpu, &uc));
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(vcpu, &(struct ucall){}));
+	return uc.args[1];
+}
+
+static void check_exec_oracle(struct __test_metadata *_metadata, int expect,
+			      uint64_t got, const char *what)
+{
+	if (pfnmap_s2_type_is_cacheable(expect) || expect == S2T_REFUSED ||
+	    expect == S2T_REFUSED_OR_WB) {
+		/* A cacheable VMA must be Normal at stage 2 (SEC-1): exec runs. */
+		EXPECT_EQ((uint64_t)CODE_TAG, got)
+			TH_LOG("%s: guest execution at IPA %#lx %s: KVM mapped a cacheable VMA as Device/NC at stage 2",
+			       what, CODE_GPA,
+			       got == PFNMAP_EXEC_ABORTED ? "took an instruction abort" : "ran the wrong code");
+	} else {
+		EXPECT_EQ(PFNMAP_EXEC_ABORTED, got)
+			TH_LOG("%s: guest executed from IPA %#lx (returned %#lx): stage 2 is Normal, want %s",
+			       what, CODE_GPA, got, pfnmap_s2_type_name(expect));
+	}
+}
+
+static void check_view(struct __test_metadata *_metadata, struct kvm_vm *vm,
+		       int expect, const char *what)
+{
+	struct pfnmap_s2_leaf leaf;
+	int ret = pfnmap_s2_lookup(vm, RD_GPA, &leaf);
+
+	if (ret == -ENODEV)
+		SKIP(return, "%s", pfnmap_no_view_reason);
+	ASSERT_EQ(0, ret) TH_LOG("IPA %#lx not mapped at stage 2 after a guest access", RD_GPA);
+	if (expect == S2T_REFUSED || expect == S2T_REFUSED_OR_WB)
+		expect = S2T_NORMAL_WB;	/* accepted anyway: SEC-1 still holds */
+	EXPECT_EQ(expect, leaf.type)
+		TH_LOG("%s: IPA %#lx stage 2 is %s (memattr %#x), want %s",
+		       what, RD_GPA, pfnmap_s2_type_name(leaf.type), leaf.memattr,
+		       pfnmap_s2_type_name(expect));
+}
+
+/* ---- provider VMAs: memory type x ALLOW_ANY_UNCACHED x backing x map ---- */
+
+FIXTURE(kind) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region r;
+	int expect;
+	bool accepted;
+};
+
+FIXTURE_VARIANT(kind) {
+	uint32_t type;
+	uint32_t flags;
+	const char *req;
+};
+
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_pfnmap) { WB, 0, "S2-1 SEC-1 CAP-3 CAP-4" };
+FIXTURE_VARIANT_ADD(kind, cacheable_allow_uncached_nonlinear_pfnmap) { WB, ALLOW, "S2-1 SEC-1 CAP-3 CAP-4" };
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_pfnmap) { NC, ALLOW, "S2-2" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_allow_uncached_nonlinear_pfnmap) { nGnRE, ALLOW, "S2-2" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRnE_allow_uncached_nonlinear_pfnmap) { nGnRnE, ALLOW, "S2-2" };
+FIXTURE_VARIANT_ADD(kind, nc_nonlinear_pfnmap) { NC, 0, "S2-3" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_pfnmap) { nGnRE, 0, "S2-3" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRnE_nonlinear_pfnmap) { nGnRnE, 0, "S2-3" };
+FIXTURE_VARIANT_ADD(kind, cacheable_linear_pfnmap) { WB, LINEAR, "S2-4 CAP-4" };
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_linear_pfnmap) { NC, LINEAR | ALLOW, "S2-4" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_linear_pfnmap) { nGnRE, LINEAR, "S2-4" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRnE_linear_pfnmap) { nGnRnE, LINEAR, "S2-4" };
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_mixedmap) { WB, MIXED, "S2-6 SEC-1 CAP-3 CAP-4" };
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_mixedmap) { NC, MIXED | ALLOW, "S2-6 S2-2" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_mixedmap) { nGnRE, MIXED, "S2-6 S2-3" };
+FIXTURE_VARIANT_ADD(kind, cacheable_linear_mixedmap) { WB, MIXED | LINEAR, "S2-6 S2-4" };
+FIXTURE_VARIANT_ADD(kind, nc_linear_mixedmap) { NC, MIXED | LINEAR, "S2-6 S2-4" };
+
+FIXTURE_SETUP(kind)
+{
+	int err;
+
+	self->vm = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+	ksft_print_msg("REQ: %s\n", variant->req);
+	PFNMAP_REQUIRE_PROVIDER((variant->flags & LINEAR) ? 0 : NPAGES * PAGE);
+	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
+					  pfnmap_env()->cap);
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, NPAGES * PAGE);
+	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
+				NPAGES * PAGE, true, NULL));
+	err = __vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0,
+					  PFNMAP_TEST_GPA, NPAGES * PAGE,
+					  self->r.hva) ? errno : 0;
+	self->accepted = !err;
+	if (err) {
+		ASSERT_EQ(EINVAL, err) TH_LOG("memslot refused with errno %d", err);
+		ASSERT_TRUE(self->expect == S2T_REFUSED || self->expect == S2T_REFUSED_OR_WB)
+			TH_LOG("memslot refused (EINVAL), want accepted with stage 2 %s",
+			       pfnmap_s2_type_name(self->expect));
+		return;
+	}
+	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+}
+
+FIXTURE_TEARDOWN(kind)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+}
+
+TEST_F(kind, memslot_data_and_exec_behave_as_spec_says)
+{
+	const char *what = pfnmap_type_name(variant->type);
+	uint64_t got;
+
+	if (!self->accepted) {
+		ksft_print_msg("memslot refused with EINVAL, as cap=%d requires\n",
+			       pfnmap_env()->cap);
+		return;
+	}
+	EXPECT_NE(S2T_REFUSED, self->expect)
+		TH_LOG("cap=%d but KVM accepted a cacheable non-linear-map memslot: the capability does not describe this kernel",
+		       pfnmap_env()->cap);
+	got = run_round_trip(_metadata, self->vcpu, self->r.hva);
+	check_exec_oracle(_metadata, self->expect, got, what);
+}
+
+TEST_F(kind, stage2_view_shows_the_spec_attribute)
+{
+	if (!self->accepted)
+		SKIP(return, "memslot refused with EINVAL (cap=%d): nothing is mapped",
+		     pfnmap_env()->cap);
+	if (!pfnmap_s2_view_present(self->vm))
+		SKIP(return, "%s", pfnmap_no_view_reason);
+	run_round_trip(_metadata, self->vcpu, self->r.hva);
+	check_view(_metadata, self->vm, self->expect, pfnmap_type_name(variant->type));
+}
+
+/* ---- S2-5: ordinary VMAs (control group) ---- */
+
+#define ORDINARY_PAGES	512	/* one 2 MiB huge page */
+
+FIXTURE(ordinary) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+};
+
+FIXTURE_VARIANT(ordinary) {
+	enum vm_mem_backing_src_type src;
+};
+
+FIXTURE_VARIANT_ADD(ordinary, anonymous) { VM_MEM_SRC_ANONYMOUS };
+FIXTURE_VARIANT_ADD(ordinary, shmem) { VM_MEM_SRC_SHMEM };
+FIXTURE_VARIANT_ADD(ordinary, hugetlb) { VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB };
+
+static bool hugepage_available(void)
+{
+	void *p = mmap(NULL, ORDINARY_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | (21 << MAP_HUGE_SHIFT),
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, ORDINARY_PAGES * PAGE);
+	return true;
+}
+
+FIXTURE_SETUP(ordinary)
+{
+	self->vm = NULL;
+	ksft_print_msg("REQ: S2-5\n");
+	if (variant->src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB && !hugepage_available())
+		SKIP(return, "no free 2 MiB hugepage: echo 2 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages (CONFIG_HUGETLBFS)");
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, ORDINARY_PAGES * PAGE);
+	vm_userspace_mem_region_add(self->vm, variant->src, PFNMAP_TEST_GPA,
+				    PFNMAP_TEST_SLOT, ORDINARY_PAGES, 0);
+	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+}
+
+FIXTURE_TEARDOWN(ordinary)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+}
+
+TEST_F(ordinary, data_round_trips_and_exec_runs)
+{
+	uint64_t got;
+
+	got = run_round_trip(_metadata, self->vcpu,
+			     addr_gpa2hva(self->vm, PFNMAP_TEST_GPA));
+	check_exec_oracle(_metadata, S2T_NORMAL_WB, got, vm_mem_backing_src_alias(variant->src)->name);
+}
+
+TEST_F(ordinary, stage2_view_shows_normal_wb)
+{
+	if (!pfnmap_s2_view_present(self->vm))
+		SKIP(return, "%s", pfnmap_no_view_reason);
+	run_round_trip(_metadata, self->vcpu, addr_gpa2hva(self->vm, PFNMAP_TEST_GPA));
+	check_view(_metadata, self->vm, S2T_NORMAL_WB,
+		   vm_mem_backing_src_alias(variant->src)->name);
+}
+
+PFNMAP_HARNESS_MAIN
