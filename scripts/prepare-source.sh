@@ -42,7 +42,7 @@ if [ "$(cat "$base/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
 		cd "$base"
 		# Debian's tree ignores everything ("/*"); drop that so git sees it.
 		sed -i '\#^/\*$#d' .gitignore
-		git init -q -b baseline
+		git init -q -b debian
 		git config user.name "pfnmap rig"
 		git config user.email "rig@localhost"
 		git config core.autocrlf false
@@ -73,10 +73,10 @@ if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ] || [ ! -d "$patc
 	# result with one checkout, which rewrites only the files whose content
 	# changed. Editing one patch so rebuilds only what depends on it.
 	scratch="$build/src/.am"
-	[ -d "$scratch" ] || git worktree add -q -f --detach "$scratch" baseline
+	[ -d "$scratch" ] || git worktree add -q -f --detach "$scratch" refs/tags/baseline
 	cd "$scratch"
 	git am --abort >/dev/null 2>&1 || true
-	git reset -q --hard baseline
+	git reset -q --hard refs/tags/baseline
 	for p in "${series[@]}"; do
 		if ! git am -q --keep-cr "$p" >/dev/null 2>"$build/src/am.err"; then
 			git am --abort >/dev/null 2>&1 || true

@@ -11,6 +11,8 @@ usage: $0 --run-dir DIR --build DIR [--kernels "baseline patched"]
           [--cells "max-vhe ..."] [--variant release|debug] [--tests GLOB]
   Expects DIR/kernels/<kernel>[-debug]/arch/arm64/boot/Image and
   DIR/initramfs/<kernel>[-debug].cpio.gz from the build steps.
+  RIG_PARALLEL=N boots up to N cells at once (default 2: a TCG guest
+  running one KVM vCPU leaves the second host core mostly idle).
 USAGE
 }
 run= build= kernels="baseline patched" cells= variant=release tests='*'
@@ -42,6 +44,7 @@ for c in $cells; do
 done
 
 mkdir -p "$run/cells"
+parallel=${RIG_PARALLEL:-2}
 failed=0
 for k in $kernels; do
 	image="$build/kernels/$k$suffix/arch/arm64/boot/Image"
@@ -61,10 +64,18 @@ json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
 			failed=1
 			continue
 		fi
+		while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
 		"$top/scripts/boot-cell.sh" --image "$image" --initrd "$initrd" \
 			--cpu "${cpu[$c]}" --mode "${mode[$c]}" --mte "${mte[$c]}" \
 			--kernel "$k" --cell "$c" --out "$out" --tests "$tests" \
-			${RIG_NVGRACE:+--nvgrace} || failed=1
+			${RIG_NVGRACE:+--nvgrace} &
+	done
+done
+wait
+# Each cell records how it ended; any that did not run to the end fails the run.
+for k in $kernels; do
+	for c in $cells; do
+		grep -qs '"status": "ok"' "$run/cells/$k-$c/cell.json" || failed=1
 	done
 done
 exit "$failed"
