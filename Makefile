@@ -19,7 +19,7 @@ help:
 	@echo "                  (VARIANT=debug, CELLS=\"max-vhe n1-vhe\", KERNELS=patched, TESTS='kvm:pfnmap_*')"
 	@echo "make check        the project's own tests: unit tests, checkpatch, one real cell per kernel"
 	@echo "make parse LOG=f  parse a saved TAP/results log offline"
-	@echo "make bench        time cold/incremental rig runs (writes $(BUILD)/bench.txt)"
+	@echo "make bench        time incremental rig runs, BENCH_COLD=1 a cold one too ($(BUILD)/bench.txt)"
 	@echo "make deps         install the Debian packages the rig needs"
 	@echo "make clean        remove $(BUILD)/ (results/ is kept)"
 

@@ -9,6 +9,8 @@ usage() {
 	cat <<USAGE
 usage: $0 BUILD_DIR [CELLS]
   CELLS defaults to the whole matrix. Writes BUILD_DIR/bench.txt.
+  BENCH_COLD=1 also times a cold run first (it deletes BUILD_DIR/kernels,
+  the ccache with it, so later runs start from scratch).
 USAGE
 }
 [ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
@@ -34,9 +36,13 @@ timed() {
 } >"$out"
 run=(make -C "$top" conformance BUILD="$build" CELLS="$cells")
 
-rm -rf "$build/kernels" "$build/selftests" "$build/initramfs" "$build/provider"
-# The ccache lives in kernels/, so removing it makes the run cold too.
-timed cold "${run[@]}"
+if [ "${BENCH_COLD:-0}" = 1 ]; then
+	rm -rf "$build/kernels" "$build/selftests" "$build/initramfs" "$build/provider"
+	# The ccache lives in kernels/, so removing it makes the run cold too.
+	timed cold "${run[@]}"
+else
+	timed warm-no-change "${run[@]}"
+fi
 
 touch "$top"/tools/testing/selftests/kvm/aarch64/pfnmap_memslot_test.c
 timed edit-one-selftest "${run[@]}"

@@ -17,7 +17,7 @@ USAGE
 
 image= initrd= cpu= mode= mte= kernel= cell= out= dtb= qemu_extra= append_extra=
 boot_timeout=${RIG_BOOT_TIMEOUT:-180} cell_timeout=${RIG_CELL_TIMEOUT:-2400}
-test_timeout=${RIG_TEST_TIMEOUT:-300} tests='*' nvgrace=0
+test_timeout=${RIG_TEST_TIMEOUT:-900} tests='*' nvgrace=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--image) image=$2 ;; --initrd) initrd=$2 ;; --cpu) cpu=$2 ;; --mode) mode=$2 ;;

@@ -11,6 +11,7 @@ usage: $0 --run-dir DIR --build DIR [--kernels "baseline patched"]
           [--cells "max-vhe ..."] [--variant release|debug] [--tests GLOB]
   Expects DIR/kernels/<kernel>[-debug]/arch/arm64/boot/Image and
   DIR/initramfs/<kernel>[-debug].cpio.gz from the build steps.
+  RIG_NVGRACE=0 leaves out the emulated nvgrace-gpu device (VFIO tests skip).
   RIG_PARALLEL=N boots up to N cells at once (default 2: a TCG guest
   running one KVM vCPU leaves the second host core mostly idle).
 USAGE
@@ -45,6 +46,9 @@ done
 
 mkdir -p "$run/cells"
 parallel=${RIG_PARALLEL:-2}
+# The emulated nvgrace-gpu function is in every cell unless RIG_NVGRACE=0.
+nvgrace=(--nvgrace)
+[ "${RIG_NVGRACE:-1}" = 1 ] || nvgrace=()
 failed=0
 for k in $kernels; do
 	image="$build/kernels/$k$suffix/arch/arm64/boot/Image"
@@ -68,7 +72,7 @@ json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
 		"$top/scripts/boot-cell.sh" --image "$image" --initrd "$initrd" \
 			--cpu "${cpu[$c]}" --mode "${mode[$c]}" --mte "${mte[$c]}" \
 			--kernel "$k" --cell "$c" --out "$out" --tests "$tests" \
-			${RIG_NVGRACE:+--nvgrace} &
+			"${nvgrace[@]}" &
 	done
 done
 wait

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Feeding a VFIO region mapping into a KVM memslot and probing it from a
+ * guest: a per-page data round trip, an execute probe, and the stage-2
+ * attribute from the debugfs view when the kernel has it.
+ */
+#ifndef SELFTEST_VFIO_KVM_H
+#define SELFTEST_VFIO_KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvm_util.h"
+#include "vfio_util.h"
+
+#ifndef KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED
+#define KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED 243
+#endif
+
+/* IPA (== guest VA) of the region under test: 1 GiB aligned, below 40 bits. */
+#define VFIO_KVM_GPA		0x4000000000ULL
+#define VFIO_KVM_SLOT		10
+
+struct vfio_kvm_probe {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	int slot_errno;		/* 0: memslot accepted, else its errno */
+	/* Filled by vfio_kvm_run(). */
+	uint64_t pages;
+	uint64_t guest_bad;	/* pages where the guest saw wrong data */
+	uint64_t guest_first_bad;
+	uint64_t host_bad;	/* pages where the host saw wrong data */
+	uint64_t host_first_bad;
+	int exec;		/* 1 ran, 0 instruction abort, -1 not tried */
+};
+
+/* KVM_CHECK_EXTENSION(243) on a fresh VM fd. */
+int vfio_kvm_cap(void);
+/* "# ENV:" line values for the stage-2 view: true if a VM gets the file. */
+bool vfio_kvm_s2view(void);
+
+/*
+ * Prints the "# ENV:" lines once per binary: the device, its driver, the
+ * VFIO IOMMU mode, the BAR regions (index:mmappable/size), cap, s2view.
+ */
+void vfio_kvm_print_env(const char *bdf);
+
+/*
+ * Creates a VM with one vCPU and a memslot over [hva, hva + size) at
+ * VFIO_KVM_GPA. p->slot_errno says whether KVM accepted it; the VM exists
+ * either way and must be released with vfio_kvm_destroy().
+ */
+void vfio_kvm_create(struct vfio_kvm_probe *p, void *hva, uint64_t size);
+/*
+ * Host writes a pattern into every page, the guest checks it and writes its
+ * own, the host checks that; then (if @exec) the guest calls code the host
+ * put at the start of the region. Only after a successful memslot.
+ */
+void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec);
+void vfio_kvm_destroy(struct vfio_kvm_probe *p);
+
+#endif /* SELFTEST_VFIO_KVM_H */

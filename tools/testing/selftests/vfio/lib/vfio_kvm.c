@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A VFIO region mapping in a KVM memslot, probed by a tiny guest.
+ *
+ * Each page carries two words: the host writes word 0, the guest checks it
+ * and writes word 1, the host checks word 1. A page mapped at the wrong
+ * place or not shared between the two aliases shows up as a mismatch at
+ * that exact page. The execute probe calls "movz x0, #tag; ret", which the
+ * host wrote at offset EXEC_OFFSET of the first page: a stage-2 mapping
+ * that is Device or Normal-NC makes KVM inject an instruction abort instead.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <linux/sizes.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vfio_kvm.h"
+
+#define EXEC_OFFSET	2048
+#define EXEC_TAG	0x5a17
+#define EXEC_ABORTED	(~0ULL)
+
+static uint64_t host_word(uint64_t i)
+{
+	return 0x4e56484f53540000ULL ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static uint64_t guest_word(uint64_t i)
+{
+	return 0x4e56475354000000ULL ^ (i * 0xc2b2ae3d27d4eb4fULL);
+}
+
+static void guest_iabt_handler(struct ex_regs *regs)
+{
+	/* Return from the probed call as if it had returned EXEC_ABORTED. */
+	regs->regs[0] = EXEC_ABORTED;
+	regs->pc = regs->regs[30];
+}
+
+static void guest_code(uint64_t gva, uint64_t pages, uint64_t page_size,
+		       uint64_t exec)
+{
+	uint64_t i, bad = 0, first_bad = 0, ret;
+	volatile uint64_t *p;
+
+	for (i = 0; i < pages; i++) {
+		p = (volatile uint64_t *)(gva + i * page_size);
+		if (p[0] != host_word(i) && !bad++)
+			first_bad = i;
+		p[1] = guest_word(i);
+	}
+	GUEST_SYNC_ARGS(1, bad, first_bad, 0, 0);
+
+	if (exec) {
+		asm volatile("ic iallu\n\tdsb ish\n\tisb" ::: "memory");
+		ret = ((uint64_t (*)(void))(gva + EXEC_OFFSET))();
+		GUEST_SYNC_ARGS(2, ret, 0, 0, 0);
+	}
+	GUEST_DONE();
+}
+
+int vfio_kvm_cap(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int cap;
+
+	vm = vm_create_with_one_vcpu(&vcpu, NULL);
+	cap = vm_check_cap(vm, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
+	kvm_vm_free(vm);
+	return cap;
+}
+
+bool vfio_kvm_s2view(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	char path[128];
+	bool ok;
+
+	vm = vm_create_with_one_vcpu(&vcpu, NULL);
+	ok = s2view_path(vm->fd, path, sizeof(path)) != NULL;
+	kvm_vm_free(vm);
+	return ok;
+}
+
+void vfio_kvm_print_env(const char *bdf)
+{
+	struct vfio_pci_device dev;
+	struct vfio_region r;
+	const char *why;
+	uint32_t i;
+
+	if (bdf && !vfio_pci_device_open(&dev, bdf, &why)) {
+		printf("# ENV: vfio_device=%s driver=%s vfio_iommu=%s\n",
+		       bdf, dev.driver, dev.iommu);
+		printf("# ENV: vfio_regions=");
+		for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++)
+			if (!vfio_pci_region_get(&dev, i, &r) && r.info.size)
+				printf("%u:0x%llx/0x%llx%s,", i,
+				       (unsigned long long)r.mmap_size,
+				       (unsigned long long)r.info.size,
+				       r.info.flags & VFIO_REGION_INFO_FLAG_MMAP ? "" : "(no-mmap)");
+		printf("\n");
+		vfio_pci_device_close(&dev);
+	} else if (bdf) {
+		printf("# ENV: vfio_device=%s unusable: %s\n", bdf, why);
+	}
+	printf("# ENV: cap=%d s2view=%s\n", vfio_kvm_cap(), vfio_kvm_s2view() ? "yes" : "no");
+	fflush(stdout);
+}
+
+/* Next-level table of descriptor *@ptep, allocated when missing. */
+static uint64_t *next_table(struct kvm_vm *vm, uint64_t *ptep)
+{
+	if (!*ptep)
+		*ptep = vm_alloc_page_table(vm) | 3;
+	return addr_gpa2hva(vm, *ptep & GENMASK_ULL(47, 12));
+}
+
+/*
+ * Identity-maps [gva, gva + size) in the guest with 1 GiB and 2 MiB blocks
+ * where alignment allows: page by page, a GiB-sized device region takes
+ * far too long to map under emulation. Needs the 4K-granule, 4-level mode
+ * (the aarch64 default); other modes fall back to virt_map().
+ */
+static void guest_map_blocks(struct kvm_vm *vm, uint64_t gva, uint64_t size)
+{
+	const uint64_t attrs = (MT_NORMAL << 2) | PTE_AF;
+	uint64_t off, va, *l1, *l2;
+
+	if (vm->page_size != SZ_4K || vm->pgtable_levels != 4) {
+		virt_map(vm, gva, gva, size / vm->page_size);
+		return;
+	}
+	for (off = 0; off < size;) {
+		va = gva + off;
+		l1 = next_table(vm, (uint64_t *)addr_gpa2hva(vm, vm->pgd) +
+				    ((va >> 39) & 0x1ff));
+		l1 += (va >> 30) & 0x1ff;
+		if (!(va & (SZ_1G - 1)) && size - off >= SZ_1G) {
+			*l1 = va | attrs | 1;
+			off += SZ_1G;
+			continue;
+		}
+		l2 = next_table(vm, l1) + ((va >> 21) & 0x1ff);
+		if (!(va & (SZ_2M - 1)) && size - off >= SZ_2M) {
+			*l2 = va | attrs | 1;
+			off += SZ_2M;
+			continue;
+		}
+		virt_pg_map(vm, va, va);
+		off += SZ_4K;
+	}
+}
+
+void vfio_kvm_create(struct vfio_kvm_probe *p, void *hva, uint64_t size)
+{
+	uint64_t pt_pages = 64 + size / SZ_1G;
+
+	memset(p, 0, sizeof(*p));
+	p->exec = -1;
+	p->vm = __vm_create_with_one_vcpu(&p->vcpu, pt_pages, guest_code);
+	vm_init_descriptor_tables(p->vm);
+	vcpu_init_descriptor_tables(p->vcpu);
+	vm_install_sync_handler(p->vm, VECTOR_SYNC_CURRENT, ESR_EC_IABT,
+				guest_iabt_handler);
+
+	if (__vm_set_user_memory_region(p->vm, VFIO_KVM_SLOT, 0, VFIO_KVM_GPA,
+					size, hva))
+		p->slot_errno = errno;
+	else
+		guest_map_blocks(p->vm, VFIO_KVM_GPA, size);
+}
+
+static void run_to(struct vfio_kvm_probe *p, uint64_t stage, struct ucall *uc)
+{
+	vcpu_run(p->vcpu);
+	switch (get_ucall(p->vcpu, uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc->args[1] == stage, "guest at stage %lu, expected %lu",
+			    (unsigned long)uc->args[1], (unsigned long)stage);
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(*uc);
+		break;
+	default:
+		TEST_FAIL("unexpected exit %s (ucall %lu) at stage %lu",
+			  exit_reason_str(p->vcpu->run->exit_reason),
+			  (unsigned long)uc->cmd, (unsigned long)stage);
+	}
+}
+
+void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec)
+{
+	uint64_t ps = getpagesize(), i;
+	volatile uint64_t *w;
+	volatile uint32_t *code;
+	struct ucall uc;
+
+	p->pages = size / ps;
+	for (i = 0; i < p->pages; i++) {
+		w = (volatile uint64_t *)((char *)hva + i * ps);
+		w[0] = host_word(i);
+		w[1] = 0;
+	}
+	if (exec) {
+		/* Aligned 32-bit stores: the host alias may be Device memory. */
+		code = (volatile uint32_t *)((char *)hva + EXEC_OFFSET);
+		code[0] = 0xd2800000 | (EXEC_TAG << 5);	/* movz x0, #tag */
+		code[1] = 0xd65f03c0;			/* ret */
+		__builtin___clear_cache((char *)code, (char *)(code + 2));
+	}
+
+	vcpu_args_set(p->vcpu, 4, VFIO_KVM_GPA, p->pages, ps, (uint64_t)exec);
+	run_to(p, 1, &uc);
+	p->guest_bad = uc.args[2];
+	p->guest_first_bad = uc.args[3];
+	for (i = 0; i < p->pages; i++) {
+		w = (volatile uint64_t *)((char *)hva + i * ps);
+		if (w[1] != guest_word(i) && !p->host_bad++)
+			p->host_first_bad = i;
+	}
+	if (!exec)
+		return;
+	run_to(p, 2, &uc);
+	TEST_ASSERT(uc.args[2] == EXEC_TAG || uc.args[2] == EXEC_ABORTED,
+		    "guest call returned 0x%lx, neither the tag nor an abort",
+		    (unsigned long)uc.args[2]);
+	p->exec = uc.args[2] == EXEC_TAG;
+}
+
+void vfio_kvm_destroy(struct vfio_kvm_probe *p)
+{
+	if (p->vm)
+		kvm_vm_free(p->vm);
+	p->vm = NULL;
+}

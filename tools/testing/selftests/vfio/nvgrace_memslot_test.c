@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * NV-1, NV-2: the nvgrace-gpu device memory regions, mmapped through VFIO
+ * and fed into a KVM memslot.
+ *
+ * usemem (region 4) is cacheable memory outside the kernel's linear map.
+ * With KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED = 1 the memslot is accepted
+ * and stage 2 is Normal-WB; with 0 the memslot is refused with EINVAL. A
+ * kernel that accepts it and maps it Device (the unpatched demotion) fails.
+ * resmem (region 2) is mapped write-combine with VM_ALLOW_ANY_UNCACHED and
+ * must be Normal-NC at stage 2 on every kernel.
+ *
+ * The stage-2 type comes from the debugfs view; without it, an execute
+ * probe tells cacheable (runs) from Device/NC (instruction abort).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "vfio_kvm.h"
+#include "vfio_util.h"
+
+static const char *device_bdf;
+
+FIXTURE(nvgrace_memslot) {
+	struct vfio_pci_device dev;
+	struct vfio_region region;
+	uint64_t pa;		/* physical base of the region, 0 if unknown */
+	void *hva;
+	int cap;
+};
+
+FIXTURE_VARIANT(nvgrace_memslot) {
+	const char *req;
+	uint32_t index;
+	bool cacheable;		/* the driver maps it with a cacheable pgprot */
+	const char *s2_type;	/* expected stage-2 type when accepted */
+};
+
+FIXTURE_VARIANT_ADD(nvgrace_memslot, usemem) {
+	.req = "NV-1 S2-1 CAP-3 CAP-4 MS-1 SEC-1",
+	.index = NVGRACE_USEMEM_INDEX,
+	.cacheable = true,
+	.s2_type = "NORMAL_WB",
+};
+
+FIXTURE_VARIANT_ADD(nvgrace_memslot, resmem) {
+	.req = "NV-2 S2-2 MS-2",
+	.index = NVGRACE_RESMEM_INDEX,
+	.cacheable = false,
+	.s2_type = "NORMAL_NC",
+};
+
+FIXTURE_SETUP(nvgrace_memslot)
+{
+	struct vfio_region use;
+	const char *why;
+	uint64_t base;
+	int ret;
+
+	ksft_print_msg("REQ: %s\n", variant->req);
+	if (!device_bdf)
+		SKIP(return, "%s", vfio_selftests_no_bdf_reason(NVGRACE_DRIVER));
+	ret = vfio_pci_device_open(&self->dev, device_bdf, &why);
+	if (ret)
+		SKIP(return, "%s: %s (%s)", device_bdf, why, strerror(-ret));
+	if (strcmp(self->dev.driver, NVGRACE_DRIVER))
+		SKIP(return, "%s is bound to '%s', not %s: run vfio/setup.sh %s",
+		     device_bdf, self->dev.driver, NVGRACE_DRIVER, device_bdf);
+	ASSERT_EQ(0, vfio_pci_region_get(&self->dev, variant->index, &self->region));
+	if (!self->region.mmap_size)
+		SKIP(return, "region %u is empty on this device (no resmem on this GPU generation)",
+		     variant->index);
+	ASSERT_TRUE(self->region.info.flags & VFIO_REGION_INFO_FLAG_MMAP);
+
+	/* Where the region starts in PA, from the DT properties if present. */
+	if (vfio_pci_of_u64(device_bdf, "nvidia,gpu-mem-base-pa", &base)) {
+		self->pa = base;
+		if (variant->index == NVGRACE_RESMEM_INDEX) {
+			ASSERT_EQ(0, vfio_pci_region_get(&self->dev, NVGRACE_USEMEM_INDEX, &use));
+			self->pa = base + use.mmap_size;
+		}
+	}
+
+	self->cap = vfio_kvm_cap();
+	self->hva = vfio_pci_mmap(&self->dev, variant->index, self->region.mmap_offset,
+				  self->region.mmap_size, NULL);
+	ASSERT_NE(MAP_FAILED, self->hva) TH_LOG("mmap of region %u: %s",
+						 variant->index, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(nvgrace_memslot)
+{
+	if (self->hva && self->hva != MAP_FAILED)
+		munmap(self->hva, self->region.mmap_size);
+	vfio_pci_device_close(&self->dev);
+}
+
+/* One stage-2 fault per 4K page of a GiB-sized region: slow under emulation. */
+TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
+{
+	uint64_t size = self->region.mmap_size;
+	bool refused_ok = variant->cacheable && self->cap == 0;
+	struct vfio_kvm_probe p;
+	struct s2_summary s2;
+	char path[128];
+	const char *view;
+
+	vfio_kvm_create(&p, self->hva, size);
+	if (p.slot_errno) {
+		vfio_kvm_destroy(&p);
+		ASSERT_TRUE(refused_ok) TH_LOG("memslot over region %u refused: %s (cap=%d)",
+					      variant->index, strerror(p.slot_errno), self->cap);
+		ASSERT_EQ(EINVAL, p.slot_errno);
+		ksft_print_msg("cap=0: memslot over cacheable usemem refused with EINVAL\n");
+		return;
+	}
+
+	vfio_kvm_run(&p, self->hva, size, true);
+	view = s2view_path(p.vm->fd, path, sizeof(path));
+	if (view)
+		ASSERT_EQ(0, s2view_summarise(view, VFIO_KVM_GPA, VFIO_KVM_GPA + size,
+					      variant->s2_type, self->pa, &s2));
+	vfio_kvm_destroy(&p);
+
+	ksft_print_msg("%lu pages; guest bad %lu (first %lu), host bad %lu (first %lu); execute %s\n",
+		       (unsigned long)p.pages, (unsigned long)p.guest_bad,
+		       (unsigned long)p.guest_first_bad, (unsigned long)p.host_bad,
+		       (unsigned long)p.host_first_bad, p.exec ? "ran" : "aborted");
+	if (view)
+		ksft_print_msg("stage 2: %lu of %lu bytes mapped, %lu %s, other %s, largest leaf %s\n",
+			       (unsigned long)s2.mapped, (unsigned long)size,
+			       (unsigned long)s2.bytes_of_type, variant->s2_type,
+			       s2.other[0] ? s2.other : "none", s2.largest);
+
+	/* A cacheable region accepted although the cap says it must not be. */
+	if (refused_ok) {
+		if (view && s2.other[0])
+			TH_LOG("stage 2 maps the cacheable usemem as %s", s2.other);
+		else if (!p.exec)
+			TH_LOG("guest execute aborted: the cacheable usemem is mapped Device-nGnRE at stage 2 (demotion)");
+		ASSERT_EQ(EINVAL, p.slot_errno)
+			TH_LOG("cap=0 but the memslot over cacheable usemem was accepted; expected EINVAL");
+	}
+
+	EXPECT_EQ(0, p.guest_bad) TH_LOG("guest saw wrong host data, first at page %lu",
+					  (unsigned long)p.guest_first_bad);
+	EXPECT_EQ(0, p.host_bad) TH_LOG("host saw wrong guest data, first at page %lu",
+					 (unsigned long)p.host_first_bad);
+	if (view) {
+		ASSERT_EQ(size, s2.mapped) TH_LOG("not every touched page has a stage-2 leaf");
+		ASSERT_EQ(size, s2.bytes_of_type)
+			TH_LOG("stage 2 maps region %u as %s at IPA 0x%lx, expected %s%s",
+			       variant->index, s2.other, (unsigned long)s2.other_ipa,
+			       variant->s2_type, variant->cacheable ?
+			       " (Device-nGnRE demotion of cacheable memory)" : "");
+		ASSERT_FALSE(s2.pa_mismatch) TH_LOG("stage-2 leaf at IPA 0x%lx maps the wrong PA",
+						    (unsigned long)s2.bad_pa_ipa);
+		return;
+	}
+	if (variant->cacheable) {
+		ASSERT_EQ(1, p.exec)
+			TH_LOG("guest execute from usemem aborted: KVM mapped the cacheable usemem Device-nGnRE at stage 2 (demotion; expected Normal-WB)");
+		ksft_print_msg("stage-2 type inferred by the execute probe: cacheable\n");
+		return;
+	}
+	ASSERT_EQ(0, p.exec) TH_LOG("guest executed from Normal-NC resmem: stage 2 is cacheable");
+	SKIP(return, "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs the stage-2 view: enable CONFIG_KVM_ARM_STAGE2_DEBUGFS");
+}
+
+int main(int argc, char *argv[])
+{
+	/* Line by line, so a timeout still leaves the log of what ran. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	device_bdf = vfio_selftests_get_bdf(&argc, argv);
+	vfio_kvm_print_env(device_bdf);
+	return test_harness_run(argc, argv);
+}
