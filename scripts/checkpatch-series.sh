@@ -10,8 +10,8 @@ tree=$(realpath "$1") dir=$(realpath "$2")
 bad=0
 for p in "$dir"/[0-9][0-9][0-9][0-9]-*.patch; do
 	case "$p" in */0000-*) continue ;; esac
-	out=$(cd "$tree" && perl scripts/checkpatch.pl --strict -q --summary-file "$p" 2>&1) || true
-	line=$(printf '%s\n' "$out" | grep -E '^total:' || echo "total: ?")
+	out=$(cd "$tree" && perl scripts/checkpatch.pl --strict "$p" 2>&1) || true
+	line=$(printf '%s\n' "$out" | grep -Eo 'total: [0-9]+ errors, [0-9]+ warnings, [0-9]+ checks' || echo "total: ?")
 	echo "checkpatch: $(basename "$p"): $line"
 	if ! printf '%s\n' "$line" | grep -q '^total: 0 errors, 0 warnings'; then
 		printf '%s\n' "$out" | grep -E '^(ERROR|WARNING)' | head -5 | sed 's/^/  /'
