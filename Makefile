@@ -12,7 +12,7 @@ CHECK_CELLS ?= max-vhe
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps conformance check unit-tests lint checkpatch parse bench clean
+.PHONY: help deps conformance check unit-tests lint checkpatch parse bench bench-s2 clean
 
 help:
 	@echo "make conformance  build both kernels, boot the QEMU matrix, write results/"
@@ -20,6 +20,7 @@ help:
 	@echo "make check        the project's own tests: unit tests, checkpatch, one real cell per kernel"
 	@echo "make parse LOG=f  parse a saved TAP/results log offline"
 	@echo "make bench        time incremental rig runs, BENCH_COLD=1 a cold one too ($(BUILD)/bench.txt)"
+	@echo "make bench-s2     stage-2 fault sweep, 4 GiB PFNMAP vs hugetlb, per kernel (after conformance)"
 	@echo "make deps         install the Debian packages the rig needs"
 	@echo "make clean        remove $(BUILD)/ (results/ is kept)"
 
@@ -50,6 +51,9 @@ parse:
 
 bench:
 	scripts/bench-rig.sh "$(BUILD)"
+
+bench-s2:
+	scripts/bench-s2.sh "$(BUILD)" "$(BUILD)/bench-s2"
 
 clean:
 	rm -rf "$(BUILD)"

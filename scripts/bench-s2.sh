@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The stage-2 fault benchmark of the block test, run in one QEMU cell per
+# kernel: a guest sweeps a 4 GiB PFNMAP region, then a hugetlb-backed
+# memslot, and prints fault counts, times and their ratio as "# BENCH:"
+# lines. Benchmarked, not asserted; the figures go to OUT/bench-s2.txt.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: $0 BUILD_DIR OUT_DIR [KERNEL...]
+  Needs a finished conformance build in BUILD_DIR (kernels, selftests,
+  provider modules). KERNEL defaults to "baseline patched".
+USAGE
+}
+[ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
+[ $# -ge 2 ] || { usage >&2; exit 2; }
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(realpath "$1") out=$(realpath -m "$2")
+shift 2
+kernels=${*:-baseline patched}
+kst="$build/selftests/kselftest_install"
+[ -x "$kst/kvm/pfnmap_block_test" ] || { echo "bench-s2: build the selftests first (make conformance)" >&2; exit 1; }
+
+mkdir -p "$out"
+stage=$(mktemp -d "$out/.kst.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+cp -a "$kst/." "$stage/"
+mkdir -p "$stage/bench"
+cat >"$stage/bench/pfnmap_sweep.sh" <<'SH'
+#!/bin/sh
+# One benchmark run of the block test (not part of the conformance suite).
+cd /kselftest/kvm && exec ./pfnmap_block_test -b
+SH
+chmod +x "$stage/bench/pfnmap_sweep.sh"
+printf 'timeout=1200\n' >"$stage/bench/settings"
+echo "bench:pfnmap_sweep.sh" >"$stage/kselftest-list.txt"
+
+: >"$out/bench-s2.txt"
+for k in $kernels; do
+	ko=$(find "$build/kernels/$k/modules-root" -name test_pfnmap.ko 2>/dev/null | head -n1)
+	[ -n "$ko" ] || ko="$build/provider/$k/test_pfnmap.ko"
+	"$top/scripts/mkinitramfs.sh" "$stage" "$out/$k.cpio.gz" "$ko" >/dev/null
+	# 768 huge pages (1.5 GiB) of the guest's 2 GiB for the hugetlb sweep.
+	RIG_NVGRACE=0 "$top/scripts/boot-cell.sh" --image "$build/kernels/$k/arch/arm64/boot/Image" \
+		--initrd "$out/$k.cpio.gz" --cpu max --mode vhe --mte off --kernel "$k" \
+		--cell bench --out "$out/$k" --append-extra "rig.hugepages=768" --test-timeout 1500
+	{
+		echo "== $k ($(grep -m1 '^# ENV: kernel=' "$out/$k/results.tap" | cut -d= -f2))"
+		grep -h 'BENCH:' "$out/$k/results.tap" | sed 's/^[# ]*//'
+	} | tee -a "$out/bench-s2.txt"
+done
+echo "bench-s2: $out/bench-s2.txt ($(qemu-system-aarch64 --version | head -n1), cpu max, VHE)"
