@@ -331,21 +331,31 @@ static bool parse_leaf(const char *line, struct pfnmap_s2_leaf *l)
 	return true;
 }
 
+/* The next leaf line of the view; the header and blank lines are skipped. */
+static bool read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
+{
+	char line[256];
+
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "ipa=", 4))
+			continue;
+		TEST_ASSERT(parse_leaf(line, leaf),
+			    "stage2_leaves line does not match docs/interfaces.md: '%s'", line);
+		return true;
+	}
+	return false;
+}
+
 int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
 		     struct pfnmap_s2_leaf *leaf)
 {
-	char line[256];
 	int ret = -ENOENT;
 	FILE *f;
 
 	f = open_view(vm);
 	if (!f)
 		return -ENODEV;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "ipa=", 4))
-			continue;
-		TEST_ASSERT(parse_leaf(line, leaf),
-			    "stage2_leaves line does not match docs/interfaces.md: '%s'", line);
+	while (read_leaf(f, leaf)) {
 		if (ipa >= leaf->ipa_start && ipa <= leaf->ipa_end) {
 			ret = 0;
 			break;
@@ -358,21 +368,15 @@ int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
 int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end)
 {
 	struct pfnmap_s2_leaf leaf;
-	char line[256];
 	int n = 0;
 	FILE *f;
 
 	f = open_view(vm);
 	if (!f)
 		return -ENODEV;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "ipa=", 4))
-			continue;
-		TEST_ASSERT(parse_leaf(line, &leaf),
-			    "stage2_leaves line does not match docs/interfaces.md: '%s'", line);
+	while (read_leaf(f, &leaf))
 		if (leaf.ipa_start < end && leaf.ipa_end >= start)
 			n++;
-	}
 	fclose(f);
 	return n;
 }
