@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#include "pfnmap_util.h"
 #include "vfio_kvm.h"
 #include "vfio_util.h"
 
@@ -36,39 +37,35 @@ FIXTURE_VARIANT(nvgrace_memslot) {
 	const char *req;
 	uint32_t index;
 	bool cacheable;		/* the driver maps it with a cacheable pgprot */
-	const char *s2_type;	/* expected stage-2 type when accepted */
+	int s2_type;		/* expected stage-2 type when accepted */
 };
 
 FIXTURE_VARIANT_ADD(nvgrace_memslot, usemem) {
 	.req = "NV-1 S2-1 CAP-3 CAP-4 MS-1 SEC-1",
 	.index = NVGRACE_USEMEM_INDEX,
 	.cacheable = true,
-	.s2_type = "NORMAL_WB",
+	.s2_type = S2T_NORMAL_WB,
 };
 
 FIXTURE_VARIANT_ADD(nvgrace_memslot, resmem) {
 	.req = "NV-2 S2-2 MS-2",
 	.index = NVGRACE_RESMEM_INDEX,
 	.cacheable = false,
-	.s2_type = "NORMAL_NC",
+	.s2_type = S2T_NORMAL_NC,
 };
 
 FIXTURE_SETUP(nvgrace_memslot)
 {
 	struct vfio_region use;
+	char reason[256];
 	const char *why;
 	uint64_t base;
-	int ret;
 
 	ksft_print_msg("REQ: %s\n", variant->req);
-	if (!device_bdf)
-		SKIP(return, "%s", vfio_selftests_no_bdf_reason(NVGRACE_DRIVER));
-	ret = vfio_pci_device_open(&self->dev, device_bdf, &why);
-	if (ret)
-		SKIP(return, "%s: %s (%s)", device_bdf, why, strerror(-ret));
-	if (strcmp(self->dev.driver, NVGRACE_DRIVER))
-		SKIP(return, "%s is bound to '%s', not %s: run vfio/setup.sh %s",
-		     device_bdf, self->dev.driver, NVGRACE_DRIVER, device_bdf);
+	why = vfio_selftests_open(&self->dev, device_bdf, NVGRACE_DRIVER,
+				  reason, sizeof(reason));
+	if (why)
+		SKIP(return, "%s", why);
 	ASSERT_EQ(0, vfio_pci_region_get(&self->dev, variant->index, &self->region));
 	if (!self->region.mmap_size)
 		SKIP(return, "region %u is empty on this device (no resmem on this GPU generation)",
@@ -104,9 +101,8 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 	uint64_t size = self->region.mmap_size;
 	bool refused_ok = variant->cacheable && self->cap == 0;
 	struct vfio_kvm_probe p;
-	struct s2_summary s2;
-	char path[128];
-	const char *view;
+	struct pfnmap_s2_summary s2;
+	bool view;
 
 	vfio_kvm_create(&p, self->hva, size);
 	if (p.slot_errno) {
@@ -119,10 +115,8 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 	}
 
 	vfio_kvm_run(&p, self->hva, size, true);
-	view = s2view_path(p.vm->fd, path, sizeof(path));
-	if (view)
-		ASSERT_EQ(0, s2view_summarise(view, VFIO_KVM_GPA, VFIO_KVM_GPA + size,
-					      variant->s2_type, self->pa, &s2));
+	view = pfnmap_s2_summarise(p.vm, VFIO_KVM_GPA, VFIO_KVM_GPA + size,
+				   variant->s2_type, self->pa, &s2) == 0;
 	vfio_kvm_destroy(&p);
 
 	ksft_print_msg("%lu pages; guest bad %lu (first %lu), host bad %lu (first %lu); execute %s\n",
@@ -132,13 +126,16 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 	if (view)
 		ksft_print_msg("stage 2: %lu of %lu bytes mapped, %lu %s, other %s, largest leaf %s\n",
 			       (unsigned long)s2.mapped, (unsigned long)size,
-			       (unsigned long)s2.bytes_of_type, variant->s2_type,
-			       s2.other[0] ? s2.other : "none", s2.largest);
+			       (unsigned long)s2.bytes_of_type,
+			       pfnmap_s2_type_name(variant->s2_type),
+			       s2.other < 0 ? "none" : pfnmap_s2_type_name(s2.other),
+			       s2.largest);
 
 	/* A cacheable region accepted although the cap says it must not be. */
 	if (refused_ok) {
-		if (view && s2.other[0])
-			TH_LOG("stage 2 maps the cacheable usemem as %s", s2.other);
+		if (view && s2.other >= 0)
+			TH_LOG("stage 2 maps the cacheable usemem as %s",
+			       pfnmap_s2_type_name(s2.other));
 		else if (!p.exec)
 			TH_LOG("guest execute aborted: the cacheable usemem is mapped Device-nGnRE at stage 2 (demotion)");
 		ASSERT_EQ(EINVAL, p.slot_errno)
@@ -153,8 +150,9 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 		ASSERT_EQ(size, s2.mapped) TH_LOG("not every touched page has a stage-2 leaf");
 		ASSERT_EQ(size, s2.bytes_of_type)
 			TH_LOG("stage 2 maps region %u as %s at IPA 0x%lx, expected %s%s",
-			       variant->index, s2.other, (unsigned long)s2.other_ipa,
-			       variant->s2_type, variant->cacheable ?
+			       variant->index, pfnmap_s2_type_name(s2.other),
+			       (unsigned long)s2.other_ipa,
+			       pfnmap_s2_type_name(variant->s2_type), variant->cacheable ?
 			       " (Device-nGnRE demotion of cacheable memory)" : "");
 		ASSERT_FALSE(s2.pa_mismatch) TH_LOG("stage-2 leaf at IPA 0x%lx maps the wrong PA",
 						    (unsigned long)s2.bad_pa_ipa);

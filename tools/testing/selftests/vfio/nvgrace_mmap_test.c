@@ -36,19 +36,15 @@ FIXTURE_VARIANT_ADD(nvgrace_mmap, resmem) {
 
 FIXTURE_SETUP(nvgrace_mmap)
 {
+	char reason[256];
 	const char *why;
-	int ret;
 
 	ksft_print_msg("REQ: NV-4\n");
 	self->page = getpagesize();
-	if (!device_bdf)
-		SKIP(return, "%s", vfio_selftests_no_bdf_reason(NVGRACE_DRIVER));
-	ret = vfio_pci_device_open(&self->dev, device_bdf, &why);
-	if (ret)
-		SKIP(return, "%s: %s (%s)", device_bdf, why, strerror(-ret));
-	if (strcmp(self->dev.driver, NVGRACE_DRIVER))
-		SKIP(return, "%s is bound to '%s', not %s: run vfio/setup.sh %s",
-		     device_bdf, self->dev.driver, NVGRACE_DRIVER, device_bdf);
+	why = vfio_selftests_open(&self->dev, device_bdf, NVGRACE_DRIVER,
+				  reason, sizeof(reason));
+	if (why)
+		SKIP(return, "%s", why);
 	ASSERT_EQ(0, vfio_pci_region_get(&self->dev, variant->index, &self->region));
 	if (!self->region.mmap_size)
 		SKIP(return, "region %u is empty on this device", variant->index);

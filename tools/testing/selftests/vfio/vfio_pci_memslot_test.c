@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "pfnmap_util.h"
 #include "vfio_kvm.h"
 #include "vfio_util.h"
 
@@ -83,19 +84,17 @@ TEST_F_TIMEOUT(vfio_pci_memslot, bar_is_normal_nc_at_stage2, 300)
 {
 	uint64_t size = self->region.mmap_size;
 	struct vfio_kvm_probe p;
-	struct s2_summary s2;
-	char path[128];
-	const char *view;
+	struct pfnmap_s2_summary s2;
+	bool view = false;
 
 	vfio_kvm_create(&p, self->hva, size);
 	ASSERT_EQ(0, p.slot_errno) TH_LOG("memslot over the vfio-pci BAR refused: %s",
 					  strerror(p.slot_errno));
 	if (self->ram)
 		vfio_kvm_run(&p, self->hva, size, true);
-	view = s2view_path(p.vm->fd, path, sizeof(path));
-	if (view && self->ram)
-		ASSERT_EQ(0, s2view_summarise(view, VFIO_KVM_GPA, VFIO_KVM_GPA + size,
-					      "NORMAL_NC", 0, &s2));
+	if (self->ram)
+		view = pfnmap_s2_summarise(p.vm, VFIO_KVM_GPA, VFIO_KVM_GPA + size,
+					   S2T_NORMAL_NC, 0, &s2) == 0;
 	vfio_kvm_destroy(&p);
 	if (!self->ram)
 		SKIP(return, "BAR %u of %s may be real MMIO: the guest access test only runs on QEMU's ivshmem-plain",
@@ -113,11 +112,11 @@ TEST_F_TIMEOUT(vfio_pci_memslot, bar_is_normal_nc_at_stage2, 300)
 		SKIP(return, "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs the stage-2 view: enable CONFIG_KVM_ARM_STAGE2_DEBUGFS");
 	ksft_print_msg("stage 2: %lu of %lu bytes mapped, other type %s\n",
 		       (unsigned long)s2.mapped, (unsigned long)size,
-		       s2.other[0] ? s2.other : "none");
+		       s2.other < 0 ? "none" : pfnmap_s2_type_name(s2.other));
 	ASSERT_EQ(size, s2.mapped);
 	ASSERT_EQ(size, s2.bytes_of_type)
 		TH_LOG("stage 2 maps the vfio-pci BAR as %s at IPA 0x%lx, expected NORMAL_NC",
-		       s2.other, (unsigned long)s2.other_ipa);
+		       pfnmap_s2_type_name(s2.other), (unsigned long)s2.other_ipa);
 }
 
 static char old_driver[64];

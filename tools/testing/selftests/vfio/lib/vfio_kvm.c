@@ -17,6 +17,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "ucall_common.h"
+#include "pfnmap_util.h"
 #include "vfio_kvm.h"
 
 #define EXEC_OFFSET	2048
@@ -78,11 +79,10 @@ bool vfio_kvm_s2view(void)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	char path[128];
 	bool ok;
 
 	vm = vm_create_with_one_vcpu(&vcpu, NULL);
-	ok = s2view_path(vm->fd, path, sizeof(path)) != NULL;
+	ok = pfnmap_s2_view_present(vm);
 	kvm_vm_free(vm);
 	return ok;
 }

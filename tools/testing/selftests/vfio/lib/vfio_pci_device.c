@@ -204,6 +204,28 @@ void vfio_pci_device_close(struct vfio_pci_device *dev)
 	dev->fd = dev->group_fd = dev->container_fd = -1;
 }
 
+const char *vfio_selftests_open(struct vfio_pci_device *dev, const char *bdf,
+				const char *driver, char *buf, size_t len)
+{
+	const char *why;
+	int ret;
+
+	dev->container_fd = dev->group_fd = dev->fd = -1;
+	if (!bdf)
+		return vfio_selftests_no_bdf_reason(driver);
+	ret = vfio_pci_device_open(dev, bdf, &why);
+	if (ret) {
+		snprintf(buf, len, "%s: %s (%s)", bdf, why, strerror(-ret));
+		return buf;
+	}
+	if (strcmp(dev->driver, driver)) {
+		snprintf(buf, len, "%s is bound to '%s', not %s: run vfio/setup.sh %s",
+			 bdf, dev->driver, driver, bdf);
+		return buf;
+	}
+	return NULL;
+}
+
 static void parse_sparse(struct vfio_region *r, const void *buf)
 {
 	const struct vfio_region_info_cap_sparse_mmap *sparse;

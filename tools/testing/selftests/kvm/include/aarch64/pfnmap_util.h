@@ -113,6 +113,25 @@ int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
 int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end);
 bool pfnmap_s2_view_present(struct kvm_vm *vm);
 
+/* What the view says of an IPA range, for checks over a whole region. */
+struct pfnmap_s2_summary {
+	uint64_t mapped;	/* bytes of [start, end) covered by leaves */
+	uint64_t bytes_of_type;	/* ... whose type is the one asked for */
+	int other;		/* first other type seen, -1 if none */
+	uint64_t other_ipa;
+	bool pa_mismatch;	/* a leaf's PA is not pa_base + (ipa - start) */
+	uint64_t bad_pa_ipa;
+	char largest[8];	/* size of the largest leaf, e.g. "1G" */
+};
+
+/*
+ * Summarises the leaves over [start, end) against @type (enum
+ * pfnmap_s2_type) and, if @pa_base is non-zero, a linear IPA to PA layout.
+ * 0, or -ENODEV without view.
+ */
+int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
+			int type, uint64_t pa_base, struct pfnmap_s2_summary *s);
+
 /* ---- guest setup and probes ---- */
 
 /* VM with one vCPU, exception tables, and room for @test_bytes of PTEs. */

@@ -290,6 +290,7 @@ static FILE *open_view(struct kvm_vm *vm)
 {
 	char path[128];
 
+	mount_debugfs_once();
 	snprintf(path, sizeof(path), DEBUGFS "/kvm/%d-%d/stage2_leaves",
 		 getpid(), vm->fd);
 	return fopen(path, "r");
@@ -299,7 +300,6 @@ bool pfnmap_s2_view_present(struct kvm_vm *vm)
 {
 	FILE *f;
 
-	mount_debugfs_once();
 	f = open_view(vm);
 	if (!f)
 		return false;
@@ -379,6 +379,46 @@ int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end)
 			n++;
 	fclose(f);
 	return n;
+}
+
+int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
+			int type, uint64_t pa_base, struct pfnmap_s2_summary *s)
+{
+	struct pfnmap_s2_leaf leaf;
+	int largest_level = 4;
+	uint64_t lo, hi;
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	s->other = -1;
+	f = open_view(vm);
+	if (!f)
+		return -ENODEV;
+	while (read_leaf(f, &leaf)) {
+		if (leaf.ipa_end < start || leaf.ipa_start >= end)
+			continue;
+		lo = leaf.ipa_start > start ? leaf.ipa_start : start;
+		hi = leaf.ipa_end + 1 < end ? leaf.ipa_end + 1 : end;
+		s->mapped += hi - lo;
+		if (leaf.type == type) {
+			s->bytes_of_type += hi - lo;
+		} else if (s->other < 0) {
+			s->other = leaf.type;
+			s->other_ipa = leaf.ipa_start;
+		}
+		if (pa_base && !s->pa_mismatch &&
+		    leaf.pa != pa_base + (leaf.ipa_start - start)) {
+			s->pa_mismatch = true;
+			s->bad_pa_ipa = leaf.ipa_start;
+		}
+		/* A lower level is a larger leaf */
+		if (leaf.level < largest_level) {
+			largest_level = leaf.level;
+			snprintf(s->largest, sizeof(s->largest), "%s", leaf.size);
+		}
+	}
+	fclose(f);
+	return 0;
 }
 
 /* ---------------- guest setup and probes ---------------- */

@@ -63,6 +63,14 @@ int vfio_pci_rebind(const char *bdf, const char *driver, char *old, size_t len);
 int vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf,
 			 const char **why);
 void vfio_pci_device_close(struct vfio_pci_device *dev);
+/*
+ * Opens the device under test, which must be bound to @driver. NULL, or the
+ * reason to skip (no BDF given, the device cannot be opened, another driver
+ * has it), written to @buf when it needs formatting. @dev can always be
+ * closed afterwards.
+ */
+const char *vfio_selftests_open(struct vfio_pci_device *dev, const char *bdf,
+				const char *driver, char *buf, size_t len);
 
 /* VFIO_DEVICE_GET_REGION_INFO plus the sparse-mmap capability; -errno. */
 int vfio_pci_region_get(struct vfio_pci_device *dev, uint32_t index,
@@ -79,26 +87,5 @@ void *vfio_pci_mmap(struct vfio_pci_device *dev, uint32_t index,
 void *vfio_reserve_aligned(uint64_t len, uint64_t align);
 /* True if any mapping of this process intersects [addr, addr + len). */
 bool vfio_range_has_mapping(const void *addr, uint64_t len);
-
-/* ---- stage-2 debugfs view (docs/interfaces.md section 1) ---- */
-
-struct s2_summary {
-	uint64_t mapped;	/* bytes of [start, end) covered by leaves */
-	uint64_t bytes_of_type;	/* ... whose type is the one asked for */
-	char other[16];		/* first other type seen, "" if none */
-	uint64_t other_ipa;
-	bool pa_mismatch;	/* a leaf's PA is not pa_base + (ipa - start) */
-	uint64_t bad_pa_ipa;
-	char largest[8];	/* largest leaf size, e.g. "4K" */
-};
-
-/* Path of the VM's stage2_leaves file, or NULL when the view is absent. */
-const char *s2view_path(int vm_fd, char *buf, size_t len);
-/*
- * Summarises the leaves in [start, end) against @type ("NORMAL_WB", ...).
- * @pa_base 0 skips the PA check. 0 or -errno.
- */
-int s2view_summarise(const char *path, uint64_t start, uint64_t end,
-		     const char *type, uint64_t pa_base, struct s2_summary *s);
 
 #endif /* SELFTEST_VFIO_UTIL_H */
