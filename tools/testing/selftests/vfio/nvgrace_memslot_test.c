@@ -83,7 +83,8 @@ FIXTURE_SETUP(nvgrace_memslot)
 
 	self->cap = vfio_kvm_cap();
 	self->hva = vfio_pci_mmap(&self->dev, variant->index, self->region.mmap_offset,
-				  self->region.mmap_size, NULL);
+				  self->region.mmap_size,
+				  vfio_aligned_hint(self->region.mmap_size, PFNMAP_SZ_1G));
 	ASSERT_NE(MAP_FAILED, self->hva) TH_LOG("mmap of region %u: %s",
 						 variant->index, strerror(errno));
 }

@@ -66,10 +66,7 @@ static int try_mmap(struct __test_metadata *_metadata,
 	void *hint, *p;
 	int err;
 
-	hint = vfio_reserve_aligned(len, self->page);
-	if (!hint)
-		return -ENOMEM;
-	munmap(hint, len);
+	hint = vfio_aligned_hint(len, self->page);
 	p = vfio_pci_mmap(&self->dev, index, offset, len, hint);
 	if (p != MAP_FAILED) {
 		munmap(p, len);

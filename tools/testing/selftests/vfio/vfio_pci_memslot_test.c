@@ -69,7 +69,8 @@ FIXTURE_SETUP(vfio_pci_memslot)
 		       (unsigned long)self->region.mmap_size,
 		       self->ram ? " (ivshmem RAM)" : "");
 	self->hva = vfio_pci_mmap(&self->dev, self->index, self->region.mmap_offset,
-				  self->region.mmap_size, NULL);
+				  self->region.mmap_size,
+				  vfio_aligned_hint(self->region.mmap_size, PFNMAP_SZ_1G));
 	ASSERT_NE(MAP_FAILED, self->hva) TH_LOG("mmap: %s", strerror(errno));
 }
 

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "pfnmap_util.h"
 #include "vfio_util.h"
 
 static bool is_bdf(const char *s)
@@ -295,19 +296,12 @@ void *vfio_pci_mmap(struct vfio_pci_device *dev, uint32_t index,
 		    r.info.offset + offset);
 }
 
-void *vfio_reserve_aligned(uint64_t len, uint64_t align)
+void *vfio_aligned_hint(uint64_t len, uint64_t align)
 {
-	uint8_t *p, *a;
+	void *p = pfnmap_reserve_aligned(len, align);
 
-	p = mmap(NULL, len + align, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	a = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
-	if (a > p)
-		munmap(p, a - p);
-	munmap(a + len, p + align - a);
-	return a;
+	munmap(p, len);
+	return p;
 }
 
 bool vfio_range_has_mapping(const void *addr, uint64_t len)

@@ -83,8 +83,11 @@ int vfio_pci_region_get(struct vfio_pci_device *dev, uint32_t index,
 void *vfio_pci_mmap(struct vfio_pci_device *dev, uint32_t index,
 		    uint64_t offset, uint64_t len, void *hint);
 
-/* Address space of @len aligned to @align, reserved PROT_NONE. */
-void *vfio_reserve_aligned(uint64_t len, uint64_t align);
+/*
+ * A free address range of @len aligned to @align, as an mmap() hint: a VMM
+ * places device memory so that the stage 2 can map it with blocks.
+ */
+void *vfio_aligned_hint(uint64_t len, uint64_t align);
 /* True if any mapping of this process intersects [addr, addr + len). */
 bool vfio_range_has_mapping(const void *addr, uint64_t len);
 
