@@ -8,8 +8,9 @@ usage() {
 usage: $0 --image IMAGE --initrd INITRD --cpu CPU --mode vhe|nvhe --mte on|off
           --kernel NAME --cell NAME --out DIR [--boot-timeout S] [--cell-timeout S]
           [--test-timeout S] [--tests GLOB] [--dtb FILE] [--qemu-extra "ARGS"]
-          [--append-extra "ARGS"] [--nvgrace]
+          [--append-extra "ARGS"] [--timeout-scale N] [--nvgrace]
   --nvgrace adds the emulated nvgrace-gpu PCI function and its device tree.
+  --timeout-scale N multiplies the per-test and cell timeouts (debug kernels).
   Writes DIR/console.log, DIR/results.tap and DIR/cell.json; exits 0 when the
   cell ran to the end, 1 otherwise, with a one-line cause on stderr.
 USAGE
@@ -17,7 +18,7 @@ USAGE
 
 image= initrd= cpu= mode= mte= kernel= cell= out= dtb= qemu_extra= append_extra=
 boot_timeout=${RIG_BOOT_TIMEOUT:-180} cell_timeout=${RIG_CELL_TIMEOUT:-2400}
-test_timeout=${RIG_TEST_TIMEOUT:-900} tests='*' nvgrace=0
+test_timeout=${RIG_TEST_TIMEOUT:-900} tests='*' nvgrace=0 scale=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--image) image=$2 ;; --initrd) initrd=$2 ;; --cpu) cpu=$2 ;; --mode) mode=$2 ;;
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--boot-timeout) boot_timeout=$2 ;; --cell-timeout) cell_timeout=$2 ;;
 	--test-timeout) test_timeout=$2 ;; --tests) tests=$2 ;; --dtb) dtb=$2 ;;
 	--qemu-extra) qemu_extra=$2 ;; --append-extra) append_extra=$2 ;;
+	--timeout-scale) scale=$2 ;;
 	--nvgrace) nvgrace=1; shift; continue ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -50,6 +52,10 @@ append+=" rig.provider=$RIG_PROVIDER_BASE,$RIG_PROVIDER_SIZE rig.tests=$tests"
 [ "$mode" = nvhe ] && append+=" kvm-arm.mode=nvhe"
 [ -z "$append_extra" ] || append+=" $append_extra"
 [ "$nvgrace" = 0 ] || append+=" vfio.enable_unsafe_noiommu_mode=1 rig.vfio_bdf=$RIG_NVGRACE_BDF"
+if [ "$scale" -gt 1 ]; then
+	append+=" rig.timeout_scale=$scale"
+	cell_timeout=$((cell_timeout * scale))
+fi
 qemu=(qemu-system-aarch64 -M "$machine" -cpu "$cpu" -smp 2 -m "$RIG_QEMU_MEM"
       -display none -monitor none -no-reboot -nic none
       -kernel "$image" -initrd "$initrd" -append "$append"

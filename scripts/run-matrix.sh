@@ -30,6 +30,9 @@ done
 top=$(cd "$(dirname "$0")/.." && pwd)
 suffix=
 [ "$variant" = debug ] && suffix=-debug
+# KASAN, lockdep and DEBUG_VM slow the tests down several times over.
+scale=1
+[ "$variant" = debug ] && scale=${RIG_DEBUG_TIMEOUT_SCALE:-3}
 
 # The matrix file decides the cells; CELLS only selects among them.
 declare -A cpu mode mte
@@ -72,7 +75,7 @@ json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
 		"$top/scripts/boot-cell.sh" --image "$image" --initrd "$initrd" \
 			--cpu "${cpu[$c]}" --mode "${mode[$c]}" --mte "${mte[$c]}" \
 			--kernel "$k" --cell "$c" --out "$out" --tests "$tests" \
-			"${nvgrace[@]}" &
+			--timeout-scale "$scale" "${nvgrace[@]}" &
 	done
 done
 wait
