@@ -76,6 +76,6 @@ rm -rf "$out/modules-root"
 	die "modules_install failed (see $log)"
 "${mk[@]}" INSTALL_HDR_PATH="$out/hdr" headers_install >>"$log" 2>&1 ||
 	die "headers_install failed (see $log)"
-"${mk[@]}" -s kernelrelease >"$out/kernelrelease"
+"${mk[@]}" -s --no-print-directory kernelrelease >"$out/kernelrelease"
 echo "$variant" >"$out/variant"
 echo "build-kernel[$name]: $(cat "$out/kernelrelease") ($variant) built in $(( $(date +%s) - start ))s"
