@@ -28,11 +28,12 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$run" ] && [ -n "$build" ] || { usage >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
-suffix=
-[ "$variant" = debug ] && suffix=-debug
-# KASAN, lockdep and DEBUG_VM slow the tests down several times over.
-scale=1
-[ "$variant" = debug ] && scale=${RIG_DEBUG_TIMEOUT_SCALE:-3}
+suffix= scale=1
+if [ "$variant" = debug ]; then
+	suffix=-debug
+	# KASAN, lockdep and DEBUG_VM slow the tests down several times over.
+	scale=${RIG_DEBUG_TIMEOUT_SCALE:-3}
+fi
 
 # The matrix file decides the cells; CELLS only selects among them.
 declare -A cpu mode mte
