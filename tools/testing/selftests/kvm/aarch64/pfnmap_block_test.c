@@ -30,11 +30,12 @@
 #define BLK_BYTES	(2 * PFNMAP_SZ_1G)
 #define BENCH_BYTES	(4 * PFNMAP_SZ_1G)
 #define MARK		0xb10c000000000000ULL
+/* The block-size probe touches one word per PROBE_STRIDE, twice, first. */
+#define PROBE_STRIDE	SZ_2M
 
 /* Guest parameters, set with sync_global_to_guest(). */
 static uint64_t sweep_pages;
 static bool sweep_check;
-static uint64_t probe_stride;	/* touch one word per stride, twice, first */
 
 /*
  * Read the first word of every page; with sweep_check it must be MARK |
@@ -46,8 +47,8 @@ static void guest_sweep(void)
 	uint64_t i, off, v;
 
 	/* Twice: a warm-up, then the probe proper (see the host side) */
-	for (i = 0; probe_stride && i < 2; i++) {
-		for (off = 0; off < sweep_pages * PAGE; off += probe_stride)
+	for (i = 0; i < 2; i++) {
+		for (off = 0; off < sweep_pages * PAGE; off += PROBE_STRIDE)
 			READ_ONCE(*(volatile uint64_t *)(PFNMAP_TEST_GPA + off));
 		GUEST_SYNC(i);
 	}
@@ -85,10 +86,8 @@ static struct kvm_vm *sweep_vm(struct kvm_vcpu **vcpu, void *hva,
 	virt_map(vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, bytes / PAGE);
 	sweep_pages = bytes / PAGE;
 	sweep_check = check;
-	probe_stride = SZ_2M;
 	sync_global_to_guest(vm, sweep_pages);
 	sync_global_to_guest(vm, sweep_check);
-	sync_global_to_guest(vm, probe_stride);
 	return vm;
 }
 
@@ -204,10 +203,10 @@ TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_stage2_uses_1g_blocks, 900)
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	faults = stage2_exits(self->vcpu, &base);
 	ksft_print_msg("probe: %lu exits for %lu touches 2 MiB apart\n",
-		       faults, BLK_BYTES / SZ_2M);
-	ASSERT_LT(faults, BLK_BYTES / SZ_2M / 2)
+		       faults, BLK_BYTES / PROBE_STRIDE);
+	ASSERT_LT(faults, BLK_BYTES / PROBE_STRIDE / 2)
 		TH_LOG("%lu stage-2 faults for %lu touches 2 MiB apart over 2 GiB: stage 2 maps this PFNMAP with pages or 2 MiB blocks, want 1 GiB blocks",
-		       faults, BLK_BYTES / SZ_2M);
+		       faults, BLK_BYTES / PROBE_STRIDE);
 
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
 	n = pfnmap_s2_count(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA + BLK_BYTES);
