@@ -25,7 +25,7 @@ help:
 	@echo "make clean        remove $(BUILD)/ (results/ is kept)"
 
 deps:
-	scripts/install-deps.sh
+	scripts/install-deps.sh --build "$(BUILD)"
 
 conformance:
 	scripts/conformance.sh --kernels "$(KERNELS)" --cells "$(CELLS)" \
@@ -37,6 +37,7 @@ unit-tests: deps
 lint: deps
 	@for f in scripts/*.sh rig/guest/init rig/guest/*.sh .ci/run; do \
 		[ -f "$$f" ] || continue; bash -n "$$f" || exit 1; done; echo "lint: shell syntax ok"
+	scripts/check-host.sh
 
 checkpatch: deps
 	scripts/prepare-source.sh "$(BUILD)" kernel-patch

@@ -75,20 +75,36 @@ fi
 # The report shows the command line; quote only what a shell would need.
 cmdline=$(python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "${qemu[@]}")
 
-start=$(date +%s.%N)
-timeout -s KILL "$cell_timeout" "${qemu[@]}" 2>"$out/qemu.stderr" &
+# QEMU is our direct child, never behind `timeout`: on every exit path
+# (a timeout below, Ctrl-C, a CI cancel's TERM) the trap kills it, so no
+# emulator outlives its cell. Background jobs of a non-interactive shell
+# ignore SIGINT, so QEMU would not die of the user's Ctrl-C by itself.
+qpid=
+kill_qemu() { [ -z "$qpid" ] || kill -KILL "$qpid" 2>/dev/null || true; }
+trap 'kill_qemu' EXIT
+trap 'kill_qemu; echo "boot-cell[$kernel/$cell]: interrupted" >&2; exit 130' INT
+trap 'kill_qemu; echo "boot-cell[$kernel/$cell]: terminated" >&2; exit 143' TERM
+
+start=$(date +%s)
+"${qemu[@]}" 2>"$out/qemu.stderr" &
 qpid=$!
 status=ok detail=
 booted=0
 while kill -0 "$qpid" 2>/dev/null; do
+	now=$(date +%s)
 	if [ "$booted" = 0 ]; then
 		if grep -qs "rig: init started" "$console"; then
 			booted=1
-		elif [ "$(echo "$(date +%s.%N) - $start > $boot_timeout" | bc)" = 1 ]; then
-			kill -9 "$qpid" 2>/dev/null || true
+		elif [ $((now - start)) -gt "$boot_timeout" ]; then
+			kill_qemu
 			status=boot-timeout detail="init not reached within ${boot_timeout}s"
 			break
 		fi
+	fi
+	if [ $((now - start)) -gt "$cell_timeout" ]; then
+		kill_qemu
+		status=cell-timeout detail="cell did not finish within ${cell_timeout}s"
+		break
 	fi
 	sleep 1
 done
@@ -96,12 +112,14 @@ set +e
 wait "$qpid"
 rc=$?
 set -e
-duration=$(echo "$(date +%s.%N) - $start" | bc)
+qpid=
+duration=$(( $(date +%s) - start ))
 
 if grep -qs "Kernel panic" "$console"; then
 	status=panic detail=$(grep -m1 "Kernel panic" "$console" | tr -d '\r')
 elif [ "$status" = ok ] && [ "$rc" = 137 ]; then
-	status=cell-timeout detail="cell did not finish within ${cell_timeout}s"
+	# Not our kill (that set the status above): the OOM killer, or a user.
+	status=qemu-killed detail="qemu was killed by SIGKILL from outside the rig (the host's OOM killer? see dmesg on the host)"
 elif [ "$status" = ok ] && [ "$rc" != 0 ]; then
 	status=qemu-crash detail="qemu exited with status $rc: $(tail -n1 "$out/qemu.stderr")"
 elif [ "$status" = ok ] && ! grep -qs "^# rig-end" "$results"; then
@@ -121,4 +139,4 @@ if [ "$status" != ok ]; then
 	echo "boot-cell[$kernel/$cell]: $status: $detail" >&2
 	exit 1
 fi
-echo "boot-cell[$kernel/$cell]: done in ${duration%.*}s"
+echo "boot-cell[$kernel/$cell]: done in ${duration}s"

@@ -20,12 +20,12 @@ out=$(realpath -m "$2")
 ko=${3:-}
 extra=${4:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
-busybox=/bin/busybox
+busybox=${RIG_BUSYBOX:-$(dirname "$out")/../guest-tools/busybox}
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 [ -x "$kst/run_kselftest.sh" ] || die "$kst has no run_kselftest.sh (build the selftests first)"
 file -L "$busybox" 2>/dev/null | grep -q 'aarch64.*statically' ||
-	die "$busybox is not a static arm64 busybox (install busybox-static:arm64)"
+	die "$busybox is not a static arm64 busybox (run scripts/install-deps.sh, which unpacks it there)"
 command -v cpio >/dev/null || die "missing tool 'cpio' (run scripts/install-deps.sh)"
 
 stage=$(mktemp -d "${out%/*}/.initramfs.XXXXXX")

@@ -54,6 +54,11 @@ parallel=${RIG_PARALLEL:-2}
 nvgrace=(--nvgrace)
 [ "${RIG_NVGRACE:-1}" = 1 ] || nvgrace=()
 failed=0
+# Background jobs of a script ignore SIGINT, so pass an interrupt on to the
+# cells as TERM: each boot-cell.sh then kills its QEMU before it exits.
+stop_cells() { local p; p=$(jobs -p); [ -z "$p" ] || kill -TERM $p 2>/dev/null || true; wait || true; }
+trap 'stop_cells; echo "run-matrix: interrupted; cells stopped" >&2; exit 130' INT
+trap 'stop_cells; exit 143' TERM
 for k in $kernels; do
 	image="$build/kernels/$k$suffix/arch/arm64/boot/Image"
 	initrd="$build/initramfs/$k$suffix.cpio.gz"
