@@ -8,6 +8,7 @@ cases.
 from html import escape
 from urllib.parse import quote
 
+import atomic_write
 import output_json
 import requirements as reqs
 
@@ -20,8 +21,10 @@ th { background: #f2f2f2; }
 td.r { text-align: center; font-weight: 600; white-space: nowrap; }
 .pass { background: #c8efc8; } .fail { background: #f7b8b8; }
 .skip { background: #fbe7a6; } .not-run { background: #e6e6e6; color: #666; }
+.todo { background: #dcd3f5; } .n-a { background: #f4f4f4; color: #777; font-weight: 400; }
+.expected { background: #e8d3c3; }
 .mismatch { outline: 3px solid #c00; outline-offset: -3px; }
-.ok { color: #176317; } .bad { color: #a00; }
+.ok { color: #176317; } .bad { color: #a00; } .warn { color: #8a5a00; }
 .box { border: 1px solid #ccc; padding: .5em 1em; margin: .5em 0; }
 code, pre { font: 12px/1.3 ui-monospace, monospace; }
 details pre { white-space: pre-wrap; word-break: break-all; max-width: 36em; }
@@ -67,13 +70,22 @@ def _header(run):
             + "".join(rows) + "</table>")
 
 
+VERDICT_CLASS = {"conformant": "ok", "non-conformant": "bad", "incomplete": "warn"}
+
+
 def _verdicts(run):
     parts = ['<div class="box"><h2>Verdict</h2><ul>']
     for k, v in run.verdicts.items():
-        cls = "ok" if v.verdict == "conformant" else "bad"
+        cls = VERDICT_CLASS.get(v.verdict, "bad")
         extra = ""
         if v.deciding:
             extra += "<br>decided by: " + escape(", ".join(v.deciding))
+        if v.incomplete:
+            extra += ("<br>incomplete: <ul>"
+                      + "".join(f"<li>{escape(i)}</li>" for i in v.incomplete) + "</ul>")
+        if v.not_applicable:
+            extra += ("<small>not applicable here: " + escape("; ".join(
+                f"{i} ({why})" for i, why in v.not_applicable.items())) + "</small>")
         if v.skipped:
             extra += "<br><small>skipped: " + escape(" ".join(v.skipped)) + "</small>"
         if v.not_run:
@@ -88,8 +100,7 @@ def _verdicts(run):
     else:
         parts.append('<p class="ok"><b>Expectations met.</b></p>')
     parts += [f'<p class="bad">warning: {escape(w)}</p>' for w in run.warnings]
-    t = run.totals()
-    parts.append(f"<p>{t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped</p></div>")
+    parts.append(f"<p>{escape(output_json.totals_text(run.totals()))}</p></div>")
     return "".join(parts)
 
 
@@ -118,9 +129,15 @@ def _matrix(run):
                f"<td>{escape(expected or '')}</td>"]
         for k in run.kernels:
             result = by_kernel[k]
-            mismatch = (expected and result != expected) if k == reqs.BASELINE else result == "fail"
+            mismatch = (any(m.startswith(f"baseline {req_id}:") for m in run.mismatches)
+                        if k == reqs.BASELINE else result == "fail")
             first_fail = next((c for c in run.cells_of(k)
                                if per_cell[c.key].get(req_id) == "fail"), None)
+            missing = run.verdicts[k].not_applicable.get(req_id)
+            if missing:
+                tds.append(f'<td class="r n-a" title="{escape(missing)}">n/a<br>'
+                           f"<small>{escape(missing)}</small></td>")
+                continue
             tds.append(_result_td(result, first_fail, mismatch))
             for cell in run.cells_of(k):
                 tds.append(_result_td(per_cell[cell.key].get(req_id, "not-run"),
@@ -152,6 +169,10 @@ def _cells(run):
                    f"{escape(cell.status)}, {cell.count('pass')} passed, {cell.count('fail')} failed, "
                    f"{cell.count('skip')} skipped</summary>")
         out += [f'<p class="bad">{escape(p)}</p>' for p in cell.problems]
+        out += [f'<p class="warn">warning: {escape(w)}</p>' for w in cell.warnings]
+        if cell.tests != "*":
+            out.append(f'<p class="warn">filtered: only tests matching '
+                       f"<code>{escape(cell.tests)}</code></p>")
         env = " ".join(f"{k}={v}" for k, v in cell.env.items())
         prof = " ".join(f"{k}={v}" for k, v in cell.profile.items())
         out.append(f"<p><small>env: {escape(env) or 'none'}; profile: {escape(prof) or 'none'}; "
@@ -160,9 +181,21 @@ def _cells(run):
         for c in cell.cases:
             out.append(f"<tr><td>{escape(c.name)}</td><td>{escape(c.binary)}</td>"
                        f"<td>{escape(' '.join(c.requirements))}</td>"
-                       f'<td class="r {c.result}">{c.result}</td><td>{escape(c.reason)}</td></tr>')
+                       f"{_case_result_td(c)}<td>{escape(c.reason)}{_expected_note(c)}</td></tr>")
         out.append("</table></details>")
     return "".join(out)
+
+
+def _case_result_td(case):
+    if case.expected:
+        return '<td class="r expected">fail<br><small>expected</small></td>'
+    if case.kind not in ("", "failure"):
+        return f'<td class="r fail">fail<br><small>{escape(case.kind)}</small></td>'
+    return f'<td class="r {case.result}">{case.result}</td>'
+
+
+def _expected_note(case):
+    return f"<br><small>{escape(case.expected)}</small>" if case.expected else ""
 
 
 def render(run):
@@ -172,5 +205,4 @@ def render(run):
 
 
 def write(run, path):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(render(run))
+    atomic_write.write_text(path, render(run))

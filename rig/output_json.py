@@ -1,9 +1,10 @@
 """Write summary.json (described by results/summary.schema.json)."""
 import json
 
+import atomic_write
 import requirements as reqs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KERNEL_FIELDS = ("source_version", "debian_version", "series_applied", "patches",
                  "variant", "kernelrelease")
 
@@ -19,9 +20,27 @@ def where(run):
             "host_uname": run.host.get("uname") or ""}
 
 
+def totals_text(t):
+    """'91 passed, 12 failed (10 expected), 21 skipped[, 1 todo]'."""
+    text = f"{t['passed']} passed, {t['failed']} failed"
+    if t.get("expected_failures"):
+        text += f" ({t['expected_failures']} expected)"
+    text += f", {t['skipped']} skipped"
+    if t.get("todo"):
+        text += f", {t['todo']} todo"
+    return text
+
+
 def case_dict(case):
-    return {"name": case.name, "binary": case.binary, "requirements": case.requirements,
-            "result": case.result, "reason": case.reason}
+    d = {"name": case.name, "binary": case.binary, "requirements": case.requirements,
+         "result": case.result, "reason": case.reason}
+    if case.kind and case.kind != "failure":
+        d["error"] = case.kind  # timeout | crash | error: not a verdict on the kernel
+    if case.expected:
+        d["expected"] = case.expected
+    if case.time is not None:
+        d["time_s"] = case.time
+    return d
 
 
 def cell_dict(cell):
@@ -29,10 +48,11 @@ def cell_dict(cell):
             "mte": cell.mte, "qemu_cmdline": cell.qemu_cmdline,
             "duration_s": cell.duration_s, "status": cell.status,
             "status_detail": cell.status_detail, "stream_complete": cell.stream_complete,
-            "problems": cell.problems, "env": cell.env, "test_env": cell.test_env,
+            "tests": cell.tests, "problems": cell.problems, "interruptions": cell.interruptions,
+            "warnings": cell.warnings, "env": cell.env, "test_env": cell.test_env,
             "profile": cell.profile, "logs": cell.logs,
             "totals": {"passed": cell.count("pass"), "failed": cell.count("fail"),
-                       "skipped": cell.count("skip")},
+                       "skipped": cell.count("skip"), "todo": cell.count("todo")},
             "requirements": cell.requirement_results(),
             "cases": [case_dict(c) for c in cell.cases]}
 
@@ -50,7 +70,8 @@ def summary(run):
                              "baseline_expected": reqs.baseline_expectation(i)} | by_kernel
                          for i, by_kernel in run.requirements.items()},
         "verdict": {k: {"verdict": v.verdict, "deciding": v.deciding,
-                        "skipped": v.skipped, "not_run": v.not_run}
+                        "skipped": v.skipped, "not_run": v.not_run,
+                        "incomplete": v.incomplete, "not_applicable": v.not_applicable}
                     for k, v in run.verdicts.items()},
         "expectations": {"met": run.expectations_met, "mismatches": run.mismatches},
         "warnings": run.warnings,
@@ -59,6 +80,4 @@ def summary(run):
 
 
 def write(run, path):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(summary(run), f, indent=1)
-        f.write("\n")
+    atomic_write.write_text(path, json.dumps(summary(run), indent=1) + "\n")

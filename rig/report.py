@@ -4,9 +4,11 @@
   report RUN_DIR      summary.json, junit.xml and report.html for a rig run
   parse FILE...       offline: print a saved results.tap / run_kselftest.sh log
   hardware TAPFILE    make a one-cell run dir from a hardware log, then report
+  kcidb RUN_DIR       the run as KernelCI KCIDB JSON (I/O schema v5.3)
+  diff RUN_A RUN_B    which requirements (per kernel) and cases (per cell) changed
 
-Exit status: 0 expectations met (report) / no failure (parse);
-1 otherwise; 2 unreadable input.
+Exit status: 0 expectations met (report) / no failure (parse) / always
+(diff); 1 otherwise; 2 unreadable input.
 """
 import argparse
 import datetime
@@ -19,19 +21,22 @@ import sys
 # tarball, where these modules sit flat beside this file.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import atomic_write  # noqa: E402
+import diff_runs  # noqa: E402
 import output_html  # noqa: E402
 import output_json  # noqa: E402
 import output_junit  # noqa: E402
+import output_kcidb  # noqa: E402
 import requirements as reqs  # noqa: E402
 import results  # noqa: E402
 import rig_stream  # noqa: E402
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
-MARK = {"pass": "[PASSED]", "fail": "[FAILED]", "skip": "[SKIPPED]"}
+MARK = {"pass": "[PASSED]", "fail": "[FAILED]", "skip": "[SKIPPED]", "todo": "[TODO]"}
 
 
 def totals_line(t):
-    return f"{t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped"
+    return output_json.totals_text(t)
 
 
 def point_latest(run_dir, root):
@@ -40,11 +45,7 @@ def point_latest(run_dir, root):
     if os.path.exists(latest) and not os.path.islink(latest):
         print(f"report: {latest} exists and is not a symlink; left alone", file=sys.stderr)
         return
-    tmp = latest + ".tmp"
-    if os.path.lexists(tmp):
-        os.remove(tmp)
-    os.symlink(os.path.relpath(run_dir, root), tmp)
-    os.replace(tmp, latest)
+    atomic_write.symlink(os.path.relpath(run_dir, root), latest)
 
 
 def print_table(run, out=sys.stdout):
@@ -63,14 +64,7 @@ def print_table(run, out=sys.stdout):
         for p in c.problems:
             print(f"{c.key}: {p}", file=out)
     for kernel, v in run.verdicts.items():
-        line = f"{kernel}: {v.verdict}"
-        if v.deciding:
-            line += " (" + ", ".join(v.deciding) + ")"
-        if v.skipped:
-            line += "; skipped: " + " ".join(v.skipped)
-        if v.not_run:
-            line += "; not run: " + " ".join(v.not_run)
-        print(line, file=out)
+        print(verdict_line(kernel, v), file=out)
     for w in run.warnings:
         print(f"warning: {w}", file=out)
     if run.mismatches:
@@ -79,6 +73,22 @@ def print_table(run, out=sys.stdout):
             print(f"  {m}", file=out)
     else:
         print("expectations met", file=out)
+
+
+def verdict_line(kernel, v):
+    line = f"{kernel}: {v.verdict}"
+    if v.deciding:
+        line += " (" + ", ".join(v.deciding) + ")"
+    elif v.incomplete:
+        line += " (" + "; ".join(v.incomplete) + ")"
+    if v.skipped:
+        line += "; skipped: " + " ".join(v.skipped)
+    if v.not_run:
+        line += "; not run: " + " ".join(v.not_run)
+    if v.not_applicable:
+        line += "; not applicable: " + "; ".join(f"{i} ({why})"
+                                                 for i, why in v.not_applicable.items())
+    return line
 
 
 def cmd_report(args):
@@ -120,6 +130,8 @@ def cmd_parse(args):
             print(f"parse: {e}", file=sys.stderr)
             return EXIT_INPUT
         problems = (["results stream truncated: no '# rig-end'"] if stream.truncated else [])
+        if stream.bailout is not None:
+            problems.append(f"Bail out! {stream.bailout}".strip())
         if not stream.cases:
             problems.append("no test results found")
         files.append((path, stream, problems))
@@ -127,6 +139,8 @@ def cmd_parse(args):
     t = {"passed": sum(c.result == "pass" for c in cases),
          "failed": sum(c.result == "fail" for c in cases),
          "skipped": sum(c.result == "skip" for c in cases)}
+    if any(c.result == "todo" for c in cases):
+        t["todo"] = sum(c.result == "todo" for c in cases)
     by_id = {}
     for c in cases:
         for i in c.requirements:
@@ -137,7 +151,8 @@ def cmd_parse(args):
         print(json.dumps({
             "kernel": kernel,
             "files": [{"file": p, "env": s.env, "test_env": s.test_env, "profile": s.profile,
-                       "problems": pr, "cases": [output_json.case_dict(c) for c in s.cases]}
+                       "problems": pr, "warnings": s.warnings,
+                       "cases": [output_json.case_dict(c) for c in s.cases]}
                       for p, s, pr in files],
             "requirements": req_results, "totals": t}, indent=1))
         return EXIT_FAIL if failed else EXIT_OK
@@ -157,6 +172,8 @@ def cmd_parse(args):
                 print(f"    {c.reason}")
         for p in problems:
             print(f"[FAILED] {p}")
+        for w in stream.warnings:
+            print(f"warning: {w}")
     if args.kernel:
         print(f"============ requirements ({kernel}) ============")
         for i, r in req_results.items():
@@ -213,6 +230,30 @@ def cmd_hardware(args):
     return cmd_report(args)
 
 
+def cmd_kcidb(args):
+    try:
+        run = results.load_run(args.run_dir)
+        out = args.out or os.path.join(run.run_dir, "kcidb.json")
+        output_kcidb.write(run, out, args.origin)
+    except (results.InputError, ValueError, OSError) as e:
+        print(f"kcidb: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    if out != "-":
+        print(f"kcidb: {out}")
+    return EXIT_OK
+
+
+def cmd_diff(args):
+    try:
+        run_a, run_b = results.load_run(args.run_a), results.load_run(args.run_b)
+    except results.InputError as e:
+        print(f"diff: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    for line in diff_runs.format_diff(diff_runs.diff(run_a, run_b), run_a.run_id, run_b.run_id):
+        print(line)
+    return EXIT_OK
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="report.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -241,6 +282,18 @@ def main(argv=None):
     p.add_argument("--results-root", metavar="DIR",
                    help="where to point DIR/latest at the run (default: DIR's parent)")
     p.set_defaults(func=cmd_hardware)
+
+    p = sub.add_parser("kcidb", help="write the run as KernelCI KCIDB JSON (schema v5.3)")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="results/<run-id>")
+    p.add_argument("--out", metavar="FILE", help="default: RUN_DIR/kcidb.json; '-': stdout")
+    p.add_argument("--origin", default=output_kcidb.DEFAULT_ORIGIN, metavar="NAME",
+                   help="KCIDB origin, [a-z0-9_]+ (default: %(default)s)")
+    p.set_defaults(func=cmd_kcidb)
+
+    p = sub.add_parser("diff", help="what changed between two runs (always exits 0)")
+    p.add_argument("run_a", metavar="RUN_A", help="the older results/<run-id>")
+    p.add_argument("run_b", metavar="RUN_B", help="the newer results/<run-id>")
+    p.set_defaults(func=cmd_diff)
 
     args = ap.parse_args(argv)
     return args.func(args)

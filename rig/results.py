@@ -3,14 +3,21 @@ per-cell cases, per-requirement results per kernel and per cell, a verdict
 per kernel and the check against SPEC's expectations."""
 import json
 import os
+import shlex
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 import console_scan
+import coverage
 import requirements as reqs
 import rig_stream
 
 KERNEL_ORDER = ["baseline", "patched"]
+MATRIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "matrix.tsv")
+# Cell statuses that are the kernel's fault; the others (boot-timeout,
+# qemu-crash, cell-timeout, no-results, error) only mean it did not finish.
+KERNEL_FAILURE_STATUSES = ("panic",)
+ERROR_STATUS = "error"  # cell.json missing or unreadable
 
 
 class InputError(Exception):
@@ -28,17 +35,25 @@ class Cell:
     duration_s: Optional[float] = None
     status: str = "ok"
     status_detail: str = ""
+    tests: str = "*"  # the rig.tests= glob the init ran
     env: Dict[str, str] = field(default_factory=dict)
     test_env: Dict[str, Dict[str, str]] = field(default_factory=dict)
     profile: Dict[str, str] = field(default_factory=dict)
     cases: List[rig_stream.ReportCase] = field(default_factory=list)
-    problems: List[str] = field(default_factory=list)  # cell-level failure causes
+    failures: List[str] = field(default_factory=list)  # the kernel misbehaved outside any case
+    interruptions: List[str] = field(default_factory=list)  # the cell did not run to the end
+    warnings: List[str] = field(default_factory=list)
     logs: Dict[str, str] = field(default_factory=dict)  # kind -> path relative to run dir
     stream_complete: bool = True
 
     @property
     def key(self):
         return f"{self.kernel}-{self.cell}"
+
+    @property
+    def problems(self):
+        """Every cell-level cause, failures first (junit: one <error>)."""
+        return self.failures + self.interruptions
 
     def count(self, result):
         return sum(1 for c in self.cases if c.result == result)
@@ -54,10 +69,12 @@ class Cell:
 
 @dataclass
 class Verdict:
-    verdict: str  # conformant | non-conformant
-    deciding: List[str]
+    verdict: str  # conformant | non-conformant | incomplete
+    deciding: List[str]  # what failed
     skipped: List[str]
     not_run: List[str]
+    incomplete: List[str] = field(default_factory=list)  # why not conformant, nothing failing
+    not_applicable: Dict[str, str] = field(default_factory=dict)  # ID -> missing feature
 
 
 @dataclass
@@ -68,6 +85,7 @@ class Run:
     host: dict
     kernels: Dict[str, dict]
     cells: List[Cell]
+    selection: dict = field(default_factory=dict)  # run.json "selection", if the rig wrote it
     requirements: Dict[str, Dict[str, str]] = field(default_factory=dict)  # ID -> kernel -> result
     verdicts: Dict[str, Verdict] = field(default_factory=dict)
     mismatches: List[str] = field(default_factory=list)
@@ -77,6 +95,11 @@ class Run:
     def expectations_met(self):
         return not self.mismatches
 
+    @property
+    def emulated(self):
+        return not ((self.host.get("where") or "").startswith("hardware")
+                    or not self.host.get("qemu_version"))
+
     def cells_of(self, kernel):
         return [c for c in self.cells if c.kernel == kernel]
 
@@ -84,7 +107,9 @@ class Run:
         cases = [c for cell in self.cells for c in cell.cases]
         return {"passed": sum(c.result == "pass" for c in cases),
                 "failed": sum(c.result == "fail" for c in cases),
-                "skipped": sum(c.result == "skip" for c in cases)}
+                "skipped": sum(c.result == "skip" for c in cases),
+                "todo": sum(c.result == "todo" for c in cases),
+                "expected_failures": sum(bool(c.expected) for c in cases)}
 
 
 def _load_json(path):
@@ -98,47 +123,118 @@ def _load_json(path):
     return data
 
 
-def load_cell(run_dir, cell_dir):
-    meta = _load_json(os.path.join(cell_dir, "cell.json"))
-    for key in ("kernel", "cell"):
-        if not isinstance(meta.get(key), str):
-            raise InputError(f"{cell_dir}/cell.json: '{key}' missing")
-    cell = Cell(kernel=meta["kernel"], cell=meta["cell"], cpu=meta.get("cpu") or "",
-                mode=meta.get("mode") or "", mte=bool(meta.get("mte")),
-                qemu_cmdline=meta.get("qemu_cmdline") or "",
-                duration_s=meta.get("duration_s"), status=meta.get("status") or "ok",
-                status_detail=meta.get("status_detail") or "")
-    rel = os.path.relpath(cell_dir, run_dir)
-    if cell.status != "ok":
-        cell.problems.append(f"{cell.status}: {cell.status_detail}".rstrip(": "))
+def _split_dir_name(name, kernels):
+    """'<kernel>-<cell>' -> (kernel, cell), preferring the known kernel names."""
+    for k in sorted(kernels, key=len, reverse=True):
+        if name.startswith(k + "-"):
+            return k, name[len(k) + 1:]
+    kernel, _, cell = name.partition("-")
+    return kernel, cell or "unknown"
 
+
+def read_cell_meta(cell_dir, kernels=()):
+    """cell.json, or a stand-in with status 'error' when it is missing or
+    broken (a run stopped halfway): the other cells are still reported."""
+    path = os.path.join(cell_dir, "cell.json")
+    kernel, cell = _split_dir_name(os.path.basename(cell_dir), kernels)
+    if not os.path.exists(path):
+        return {"kernel": kernel, "cell": cell, "status": ERROR_STATUS,
+                "status_detail": "no cell.json: the rig stopped before this cell finished"}
+    try:
+        meta = _load_json(path)
+    except InputError as e:
+        cause = str(e.__cause__) if e.__cause__ else "not a JSON object"
+        return {"kernel": kernel, "cell": cell, "status": ERROR_STATUS,
+                "status_detail": f"cell.json is truncated or invalid ({cause})"}
+    missing = [k for k in ("kernel", "cell") if not isinstance(meta.get(k), str)]
+    if missing:
+        return {"kernel": kernel, "cell": cell, "status": ERROR_STATUS,
+                "status_detail": f"cell.json has no '{missing[0]}'"}
+    return meta
+
+
+def tests_glob(meta):
+    """The tests the init was told to run: cell.json "tests", else the
+    rig.tests= option on the kernel command line QEMU got."""
+    if isinstance(meta.get("tests"), str):
+        return meta["tests"] or "*"
+    cmdline = meta.get("qemu_cmdline") or ""
+    try:
+        args = shlex.split(cmdline)
+    except ValueError:
+        args = cmdline.split()
+    for arg in args:
+        for word in arg.split():
+            if word.startswith("rig.tests="):
+                return word[len("rig.tests="):] or "*"
+    return "*"
+
+
+def _number(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def new_cell(meta):
+    return Cell(kernel=meta["kernel"], cell=meta["cell"], cpu=str(meta.get("cpu") or ""),
+                mode=str(meta.get("mode") or ""), mte=bool(meta.get("mte")),
+                qemu_cmdline=str(meta.get("qemu_cmdline") or ""),
+                duration_s=_number(meta.get("duration_s")),
+                status=str(meta.get("status") or "ok"),
+                status_detail=str(meta.get("status_detail") or ""), tests=tests_glob(meta))
+
+
+def _note_status(cell):
+    if cell.status == "ok":
+        return
+    cause = f"{cell.status}: {cell.status_detail}".rstrip(": ")
+    if cell.status in KERNEL_FAILURE_STATUSES:
+        cell.failures.append(cause)
+    else:
+        cell.interruptions.append(cause)
+
+
+def _read_stream(cell, cell_dir, rel, framed):
     tap = os.path.join(cell_dir, "results.tap")
     stream = rig_stream.Stream()
     if os.path.exists(tap):
         cell.logs["results"] = f"{rel}/results.tap"
         stream = rig_stream.read_stream_file(tap)
     elif cell.status == "ok":
-        cell.problems.append("no results.tap: the results channel was never written")
+        cell.interruptions.append("no results.tap: the results channel was never written")
     cell.cases, cell.env, cell.test_env, cell.profile = (
         stream.cases, stream.env, stream.test_env, stream.profile)
-    # The hardware command writes "framed": false for raw run_kselftest.sh logs.
-    framed = meta.get("framed", True)
+    cell.warnings += stream.warnings
     if stream.truncated or (framed and os.path.exists(tap) and not stream.began):
         cell.stream_complete = False
-        cell.problems.append("results stream truncated: no '# rig-end' (the guest stopped "
-                             "before the init finished; later tests never ran)"
-                             if stream.began else "results stream has no '# rig-begin': "
-                             "the init never started the tests")
+        cell.interruptions.append(
+            "results stream truncated: no '# rig-end' (the guest stopped before the init "
+            "finished; later tests never ran)" if stream.began else
+            "results stream has no '# rig-begin': the init never started the tests")
+    if stream.bailout is not None:
+        cell.interruptions.append(f"Bail out! {stream.bailout}".strip())
     if cell.status == "ok" and os.path.exists(tap) and not cell.cases:
-        cell.problems.append("no test results in the stream")
+        cell.interruptions.append("no test results in the stream")
+    return stream
 
+
+def _scan_console(cell, cell_dir, rel, stream):
     console = console_scan.read_console(os.path.join(cell_dir, "console.log"))
-    if console is not None:
-        cell.logs["console"] = f"{rel}/console.log"
-        for splat in console_scan.unattributed(console, stream.splat_lines()):
-            cause = f"kernel splat outside tests: {splat}"
-            if not any(splat in p for p in cell.problems):
-                cell.problems.append(cause)
+    if console is None:
+        return
+    cell.logs["console"] = f"{rel}/console.log"
+    for splat in console_scan.unattributed(console, stream.splat_lines()):
+        if not any(splat in p for p in cell.problems):
+            cell.failures.append(f"kernel splat outside tests: {splat}")
+
+
+def load_cell(run_dir, cell_dir, kernels=()):
+    meta = read_cell_meta(cell_dir, kernels)
+    cell = new_cell(meta)
+    _note_status(cell)
+    rel = os.path.relpath(cell_dir, run_dir)
+    # The hardware command writes "framed": false for raw run_kselftest.sh logs.
+    stream = _read_stream(cell, cell_dir, rel, meta.get("framed", True))
+    _scan_console(cell, cell_dir, rel, stream)
     return cell
 
 
@@ -149,16 +245,18 @@ def load_run(run_dir):
     cells_dir = os.path.join(run_dir, "cells")
     if not os.path.isdir(cells_dir):
         raise InputError(f"{run_dir}: no cells/ directory")
-    cells = [load_cell(run_dir, os.path.join(cells_dir, d))
+    kernels = dict(meta.get("kernels") or {})
+    cells = [load_cell(run_dir, os.path.join(cells_dir, d), kernels)
              for d in sorted(os.listdir(cells_dir))
              if os.path.isdir(os.path.join(cells_dir, d))]
-    kernels = dict(meta.get("kernels") or {})
     for cell in cells:
         kernels.setdefault(cell.kernel, {})
+    order = sort_kernels(kernels)
+    selection = meta.get("selection") if isinstance(meta.get("selection"), dict) else {}
     run = Run(run_dir=run_dir, run_id=meta.get("run_id") or os.path.basename(run_dir),
               started=meta.get("started") or "", host=meta.get("host") or {},
-              kernels={k: kernels[k] for k in sort_kernels(kernels)},
-              cells=sorted(cells, key=lambda c: (sort_kernels(kernels).index(c.kernel), c.cell)))
+              kernels={k: kernels[k] for k in order}, selection=selection,
+              cells=sorted(cells, key=lambda c: (order.index(c.kernel), c.cell)))
     evaluate(run)
     return run
 
@@ -173,6 +271,30 @@ def requirement_ids(run):
     return sorted(set(reqs.ORDER) | seen, key=reqs.sort_key)
 
 
+def matrix_cells(path=MATRIX):
+    """Cell names of rig/matrix.tsv, or [] where there is none (hardware)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            rows = [line.split() for line in f]
+    except OSError:
+        return []
+    return [r[0] for r in rows if r and not r[0].startswith("#")]
+
+
+def selection_gaps(run, kernel):
+    """Why this kernel's run was a subset: tests filtered, cells left out."""
+    gaps = []
+    globs = {c.tests for c in run.cells_of(kernel)} | {run.selection.get("tests") or "*"}
+    for glob in sorted(globs - {"*"}):
+        gaps.append(f"filtered run: only tests matching '{glob}' were selected")
+    planned = run.selection.get("matrix") or (matrix_cells() if run.emulated else [])
+    ran = {c.cell for c in run.cells_of(kernel)}
+    left_out = [c for c in planned if c not in ran]
+    if left_out:
+        gaps.append("cells not run: " + " ".join(left_out))
+    return gaps
+
+
 def evaluate(run):
     """Fill requirements, verdicts, mismatches and warnings."""
     ids = requirement_ids(run)
@@ -184,34 +306,82 @@ def evaluate(run):
     unknown = [i for i in ids if i not in reqs.TITLES]
     if unknown:
         run.warnings.append("REQ IDs not in SPEC.md (typo?): " + " ".join(unknown))
+    for cell in run.cells:
+        run.warnings += [f"{cell.key}: {w}" for w in cell.warnings]
+        if coverage.provider_failed(cell):
+            run.warnings.append(f"{cell.key}: the test PFNMAP provider module failed to load")
     for kernel in run.kernels:
         run.verdicts[kernel] = kernel_verdict(run, kernel)
+    mark_expected_failures(run)
     run.mismatches = check_expectations(run)
+
+
+def _why_uncovered(run, kernel, req_id, result):
+    """'BLK-1 never ran' / 'NV-3 skipped: <the first skip reason>' /
+    'S2-8: TODO: <why>'."""
+    if result == "not-run":
+        return f"{req_id} never ran"
+    reasons = [c.reason for cell in run.cells_of(kernel) for c in cell.cases
+               if req_id in c.requirements and c.result == result and c.reason]
+    if result == "todo":
+        return f"{req_id}: " + (reasons[0] if reasons else "TODO")
+    return f"{req_id} skipped" + (f": {reasons[0]}" if reasons else "")
 
 
 def kernel_verdict(run, kernel):
     results = {i: r[kernel] for i, r in run.requirements.items()}
+    cells = run.cells_of(kernel)
     deciding = [i for i, r in results.items() if r == "fail"]
-    for cell in run.cells_of(kernel):
-        deciding += [f"{cell.cell}: {p}" for p in cell.problems]
+    incomplete = selection_gaps(run, kernel)
+    for cell in cells:
+        deciding += [f"{cell.cell}: {p}" for p in cell.failures]
         # A failure nobody traced to a requirement still counts.
         deciding += [f"{cell.cell}: {c.name} failed (traced to no requirement)"
                      for c in cell.cases if c.result == "fail" and not c.requirements]
-    if not run.cells_of(kernel):
-        deciding.append("no cell ran this kernel")
-    return Verdict("non-conformant" if deciding else "conformant", deciding,
+        incomplete += [f"{cell.cell}: {p}" for p in cell.interruptions]
+        if coverage.provider_failed(cell):
+            incomplete.append(f"{cell.cell}: the test PFNMAP provider module failed to load")
+    if not cells:
+        incomplete.append("no cell ran this kernel")
+    # Only a requirement that showed nothing can be excused by the platform.
+    not_applicable = {i: why for i, why in coverage.not_applicable(cells).items()
+                      if results.get(i) not in ("pass", "fail")}
+    incomplete += [_why_uncovered(run, kernel, i, results.get(i, "not-run"))
+                   for i in reqs.ORDER
+                   if results.get(i) != "pass" and i not in not_applicable and i not in deciding]
+    verdict = "non-conformant" if deciding else "incomplete" if incomplete else "conformant"
+    return Verdict(verdict, deciding,
                    [i for i, r in results.items() if r == "skip"],
-                   [i for i, r in results.items() if r == "not-run"])
+                   [i for i, r in results.items() if r == "not-run"],
+                   incomplete, not_applicable)
+
+
+def mark_expected_failures(run):
+    """A baseline case failing a requirement SPEC says the baseline must
+    fail is the suite working; crashes, timeouts and splats never are."""
+    for cell in run.cells_of(reqs.BASELINE):
+        for case in cell.cases:
+            if case.kind == "failure" and not case.reason.startswith("kernel splat"):
+                case.expected = reqs.expected_failure(case.requirements)
 
 
 def check_expectations(run):
-    """SPEC: the baseline fails/passes as listed; every other kernel conforms."""
+    """SPEC: the baseline fails/passes as listed; every other kernel is not
+    non-conformant; every selected cell ran to the end. Only what was
+    selected counts: a filtered run is not asked for what it left out."""
     mismatches = []
     for kernel, verdict in run.verdicts.items():
         if kernel == reqs.BASELINE:
-            mismatches += reqs.check_baseline({i: r[kernel] for i, r in run.requirements.items()})
-        elif verdict.verdict != "conformant":
+            mismatches += reqs.check_baseline(
+                {i: r[kernel] for i, r in run.requirements.items()},
+                not_applicable=verdict.not_applicable,
+                selected_only=bool(selection_gaps(run, kernel)))
+        elif verdict.verdict == "non-conformant":
             mismatches += [f"{kernel} is non-conformant: {d}" for d in verdict.deciding]
+        if not run.cells_of(kernel):
+            mismatches.append(f"{kernel}: no cell ran this kernel")
+    for cell in run.cells:
+        mismatches += [f"{cell.key} did not run to the end: {p}" for p in cell.interruptions]
     if not run.cells:
         mismatches.append("the run has no cells")
     return mismatches

@@ -8,7 +8,7 @@ log) into flat report cases, with the rig's own lines applied on top of TAP:
 """
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import ktap_parser
 import requirements as reqs
@@ -23,13 +23,22 @@ _INIT_KEY = re.compile(r"^([a-z_][a-z0-9_]*):\s+(.+)$")
 class ReportCase:
     name: str
     binary: str  # "collection:test", or "" for a bare document
-    result: str  # pass | fail | skip
+    result: str  # pass | fail | skip | todo
     reason: str = ""
     requirements: List[str] = field(default_factory=list)
     log: List[str] = field(default_factory=list)
+    time: Optional[float] = None  # seconds, when the stream gave it
+    # Set by results.py: why this failure was the run's expectation (the
+    # baseline failing what SPEC says it must fail), else "".
+    expected: str = ""
 
     def __post_init__(self):
         self.requirements = sorted(set(self.requirements), key=reqs.sort_key)
+
+    @property
+    def kind(self):
+        """'' | failure | timeout | crash | error (see ktap_parser.failure_kind)."""
+        return ktap_parser.failure_kind(self.result, self.reason)
 
 
 @dataclass
@@ -39,6 +48,8 @@ class Stream:
     test_env: Dict[str, Dict[str, str]] = field(default_factory=dict)
     profile: Dict[str, str] = field(default_factory=dict)
     splats: Dict[str, List[str]] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)  # TAP numbering and plan problems
+    bailout: Optional[str] = None  # a top-level "Bail out!": the whole stream stopped
     began: bool = False
     ended: bool = False
 
@@ -66,7 +77,7 @@ def _leaves(case, binary, path):
     kids = case.children.cases if case.children else []
     if not kids:
         return [ReportCase(name, binary, case.result, case.reason,
-                           list(case.requirements), case.log)]
+                           list(case.requirements), case.log, case.time)]
     out = []
     for kid in kids:
         out += _leaves(kid, binary, path + [case.name])
@@ -82,12 +93,20 @@ def _container_failure(case, leaves, name, binary):
         got = len(case.children.cases) - case.children.missing
         reason += (f" (its output stopped after {got} of "
                    f"{len(case.children.cases)} planned results)")
-    return [ReportCase(name, binary, "fail", reason, case.all_requirements(), case.log)]
+    return [ReportCase(name, binary, "fail", reason, case.all_requirements(), case.log,
+                       case.time)]
+
+
+def _skipped_document(doc):
+    """A top-level "1..0 # SKIP why": one skipped case keeps the reason."""
+    return ReportCase(doc.name or "all tests", "", "skip", doc.skip_reason)
 
 
 def flatten(docs):
     cases = []
     for doc in docs:
+        if not doc.cases and doc.skip_reason:
+            cases.append(_skipped_document(doc))
         for case in doc.cases:
             # A top-level case is a test binary (kselftest) or a suite (KUnit).
             binary = binary_name(case.name)
@@ -97,7 +116,8 @@ def flatten(docs):
                 # TAP, or a case of a bare (non-nested) document.
                 outer = binary != case.name or bool(case.children)
                 cases.append(ReportCase(binary, binary if outer else "", case.result,
-                                        case.reason, list(case.requirements), case.log))
+                                        case.reason, list(case.requirements), case.log,
+                                        case.time))
                 continue
             leaves = []
             for kid in kids:
@@ -166,7 +186,10 @@ def read_stream(lines):
         start = next(i for i, l in enumerate(lines) if l.strip() == "# rig-begin")
         end = next((i for i, l in enumerate(lines) if l.strip() == "# rig-end"), len(lines))
         body = lines[start + 1:end]
-    stream.cases = flatten(ktap_parser.parse_lines(body))
+    docs = ktap_parser.parse_lines(body)
+    stream.cases = flatten(docs)
+    stream.warnings = ktap_parser.warnings(docs)
+    stream.bailout = next((d.bailout for d in docs if d.bailout is not None), None)
     _apply_splats(stream)
     return stream
 

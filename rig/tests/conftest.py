@@ -43,3 +43,49 @@ def add_cell(run_dir, kernel, cell, tap=None, console=None, **meta):
     if console:
         shutil.copyfile(data(console), os.path.join(d, "console.log"))
     return d
+
+
+def write_run(run_dir, qemu=None, **extra):
+    """A run.json; qemu=None makes it a hardware run (no matrix to compare with)."""
+    os.makedirs(os.path.join(run_dir, "cells"), exist_ok=True)
+    host = {"uname": "test", "qemu_version": qemu,
+            "where": f"{qemu}, TCG" if qemu else "hardware: test machine"}
+    info = {"run_id": os.path.basename(str(run_dir)), "started": "2025-03-01T12:00:00+00:00",
+            "host": host, "kernels": {}} | extra
+    with open(os.path.join(run_dir, "run.json"), "w") as f:
+        json.dump(info, f)
+    return run_dir
+
+
+def binary_tap(binary, cases, env="cap=1 mte=1 s2view=yes"):
+    """One kselftest-harness binary as run_kselftest.sh prints it.
+    cases: (name, "REQ IDS", "ok" | "not ok" | "ok ... # SKIP why" suffix)."""
+    collection, test = binary.split(":")
+    lines = ["TAP version 13", "1..1", "# timeout set to 300",
+             f"# selftests: {collection}: {test}", "# TAP version 13", f"# 1..{len(cases)}",
+             f"# # ENV: {env}"]
+    failed = False
+    for n, (name, ids, result) in enumerate(cases, 1):
+        ok, _, directive = result.partition(" # ")
+        failed |= ok == "not ok"
+        lines += [f"# #  RUN           {name} ...", f"# # REQ: {ids}",
+                  f"# {ok} {n} {name}" + (f" # {directive}" if directive else "")]
+    lines.append(("not ok" if failed else "ok") + f" 1 selftests: {collection}: {test}"
+                 + (" # exit=1" if failed else ""))
+    return lines
+
+
+def framed(*binaries, env=("mte=1",)):
+    """A results.tap: rig-begin, init ENV lines, the binaries, rig-end."""
+    lines = ["# rig-begin"] + [f"# ENV: {e}" for e in env]
+    for b in binaries:
+        lines += b
+    return "\n".join(lines + ["# rig-end"]) + "\n"
+
+
+def write_cell(run_dir, kernel, cell, tap_text=None, **meta):
+    d = add_cell(run_dir, kernel, cell, **meta)
+    if tap_text is not None:
+        with open(os.path.join(d, "results.tap"), "w") as f:
+            f.write(tap_text)
+    return d
