@@ -8,3 +8,4 @@ TEST_GEN_PROGS_aarch64 += aarch64/pfnmap_cow_mte_test
 TEST_GEN_PROGS_aarch64 += aarch64/pfnmap_exec_test
 TEST_GEN_PROGS_aarch64 += aarch64/pfnmap_cmo_test
 TEST_GEN_PROGS_aarch64 += aarch64/pfnmap_block_test
+TEST_GEN_PROGS_aarch64 += aarch64/pfnmap_block_layout_test

@@ -3,9 +3,13 @@
  * pfnmap_cow_mte_test - copy-on-write PFNMAP and MTE VMs.
  *
  * COW policy is the kernel's choice: "refused" (EINVAL at memslot and at
- * fault) or "isolated" (guest writes land in a private copy, never in the
- * device pfn, and reads before any write are not demoted). It is printed as
- * "# PROFILE: cow=..."; anything else fails.
+ * a fault on a COW VMA swapped in later), "refused-at-fault" (the memslot
+ * is accepted, the first guest access or write fails KVM_RUN with EFAULT
+ * or EINVAL, and the device is never written) or "isolated" (guest writes
+ * land in a private copy, never in the device pfn, the host's private view
+ * equals the guest's, and reads before any write are not demoted). It is
+ * printed as "# PROFILE: cow=..." for VM_PFNMAP and VM_MIXEDMAP, in plain
+ * and MTE VMs; anything else fails.
  * MTE tags only struct-page memory: PFNMAP memslots in an MTE VM are refused,
  * and a PFNMAP VMA swapped in later fails KVM_RUN with EFAULT.
  */
@@ -29,12 +33,17 @@
 #define NC		TEST_PFNMAP_TYPE_NORMAL_NC
 #define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
 #define LINEAR		TEST_PFNMAP_F_LINEAR
+#define MIXED		TEST_PFNMAP_F_MIXEDMAP
 
 static int slot_errno(struct kvm_vm *vm, uint32_t flags, uint64_t size, void *hva)
 {
 	return __vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, flags,
 					   PFNMAP_TEST_GPA, size, hva) ? errno : 0;
 }
+
+static struct kvm_vm *mte_vm_create(struct kvm_vcpu **vcpu, void *guest_code);
+
+#define MTE_SKIP "KVM_CAP_ARM_MTE unavailable: run on a FEAT_MTE2 host (QEMU: -M virt,mte=on -cpu max) with CONFIG_ARM64_MTE=y"
 
 /* ---------------- COW-1 ---------------- */
 
@@ -64,10 +73,15 @@ FIXTURE(cow) {
 FIXTURE_VARIANT(cow) {
 	uint32_t type;
 	uint32_t flags;
+	bool mte;
 };
 
-FIXTURE_VARIANT_ADD(cow, cacheable_nonlinear) { WB, 0 };
-FIXTURE_VARIANT_ADD(cow, device_nonlinear) { nGnRE, 0 };
+FIXTURE_VARIANT_ADD(cow, cacheable_nonlinear) { WB, 0, false };
+FIXTURE_VARIANT_ADD(cow, device_nonlinear) { nGnRE, 0, false };
+FIXTURE_VARIANT_ADD(cow, cacheable_nonlinear_mixedmap) { WB, MIXED, false };
+FIXTURE_VARIANT_ADD(cow, device_nonlinear_mixedmap) { nGnRE, MIXED, false };
+FIXTURE_VARIANT_ADD(cow, device_nonlinear_mte_vm) { nGnRE, 0, true };
+FIXTURE_VARIANT_ADD(cow, device_nonlinear_mixedmap_mte_vm) { nGnRE, MIXED, true };
 
 FIXTURE_SETUP(cow)
 {
@@ -78,7 +92,13 @@ FIXTURE_SETUP(cow)
 	PFNMAP_REQUIRE_PROVIDER(NPAGES * PAGE);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
 					  pfnmap_env()->cap);
-	self->vm = pfnmap_vm_create(&self->vcpu, guest_cow, NPAGES * PAGE);
+	if (variant->mte) {
+		self->vm = mte_vm_create(&self->vcpu, guest_cow);
+		if (!self->vm)
+			SKIP(return, MTE_SKIP);
+	} else {
+		self->vm = pfnmap_vm_create(&self->vcpu, guest_cow, NPAGES * PAGE);
+	}
 	/* The second, shared mapping shows what the device pfns hold. */
 	ASSERT_EQ(0, pfnmap_map(&self->shared, variant->type, variant->flags, 0,
 				NPAGES * PAGE, true, NULL));
@@ -105,12 +125,22 @@ static void check_refused_at_fault(struct __test_metadata *_metadata,
 	void *hva;
 	int ret;
 
-	ASSERT_EQ(0, pfnmap_map(&s, variant->type, variant->flags, 0,
-				NPAGES * PAGE, true, NULL));
-	ASSERT_EQ(0, slot_errno(self->vm, 0, NPAGES * PAGE, s.hva))
-		TH_LOG("the shared twin of the refused private VMA was refused too");
-	hva = s.hva;
-	pfnmap_unmap(&s);
+	if (variant->mte) {
+		/* An MTE VM refuses any PFNMAP memslot (MTE-1): start from RAM */
+		hva = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, hva);
+		ASSERT_EQ(0, slot_errno(self->vm, 0, NPAGES * PAGE, hva))
+			TH_LOG("MTE VM refused a memslot over anonymous memory");
+		ASSERT_EQ(0, munmap(hva, NPAGES * PAGE));
+	} else {
+		ASSERT_EQ(0, pfnmap_map(&s, variant->type, variant->flags, 0,
+					NPAGES * PAGE, true, NULL));
+		ASSERT_EQ(0, slot_errno(self->vm, 0, NPAGES * PAGE, s.hva))
+			TH_LOG("the shared twin of the refused private VMA was refused too");
+		hva = s.hva;
+		pfnmap_unmap(&s);
+	}
 	ASSERT_EQ(0, pfnmap_map(&self->priv, variant->type, variant->flags, 0,
 				NPAGES * PAGE, false, hva));
 	ret = _vcpu_run(self->vcpu);
@@ -125,17 +155,59 @@ static void check_refused_at_fault(struct __test_metadata *_metadata,
 		ksft_print_msg("PROFILE: cow=refused\n");
 }
 
+/* The device pfns are untouched: page 1 still holds what the host wrote. */
+static void check_device_unwritten(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(cow) *self)
+{
+	volatile uint64_t *dev = (uint64_t *)((uint8_t *)self->shared.hva + PAGE);
+	int64_t i;
+
+	pfnmap_inval_poc((uint64_t)dev, PAGE);
+	for (i = 0; i < (int64_t)WORDS; i++)
+		if (dev[i] != pfnmap_pattern(DEV_SEED, WORDS + i))
+			break;
+	EXPECT_EQ((int64_t)WORDS, i)
+		TH_LOG("guest write reached the device pfn: word %ld is %#lx", i, dev[i]);
+}
+
+/*
+ * Runs to the next ucall. A KVM_RUN that fails with EFAULT or EINVAL is the
+ * "refused-at-fault" profile, which holds only if nothing reached the device;
+ * it returns 0 then. Any other failure fails the case.
+ */
+static uint64_t run_or_refused(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(cow) *self, struct ucall *uc)
+{
+	uint64_t cmd;
+
+	if (_vcpu_run(self->vcpu)) {
+		ASSERT_TRUE(errno == EFAULT || errno == EINVAL)
+			TH_LOG("COW memslot accepted, KVM_RUN failed with errno %d, want EFAULT or EINVAL (refused at fault) or success (isolated)",
+			       errno);
+		check_device_unwritten(_metadata, self);
+		if (!_metadata->exit_code)
+			ksft_print_msg("PROFILE: cow=refused-at-fault\n");
+		return 0;
+	}
+	cmd = get_ucall(self->vcpu, uc);
+	if (cmd == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(*uc);
+	return cmd;
+}
+
 static void check_isolated(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(cow) *self)
 {
-	volatile uint64_t *dev = (uint64_t *)((uint8_t *)self->shared.hva + PAGE);
 	volatile uint64_t *mine = (uint64_t *)((uint8_t *)self->priv.hva + PAGE);
 	struct pfnmap_s2_leaf leaf;
 	struct ucall uc;
-	uint64_t got;
+	uint64_t cmd, got;
 	int64_t bad;
 
-	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+	cmd = run_or_refused(_metadata, self, &uc);
+	if (!cmd)
+		return;
+	ASSERT_EQ(UCALL_SYNC, cmd);
 	got = uc.args[1];
 	/* Reads before a write see the device pfn: SEC-1 applies to them. */
 	if (pfnmap_s2_lookup(self->vm, PFNMAP_TEST_GPA, &leaf) == 0) {
@@ -150,14 +222,11 @@ static void check_isolated(struct __test_metadata *_metadata,
 			       got == PFNMAP_EXEC_ABORTED ? "took an instruction abort" : "ran other code");
 	}
 
-	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
-	pfnmap_inval_poc((uint64_t)dev, PAGE);
-	/* pfnmap_fill() numbered words from the start of the range. */
-	for (bad = 0; bad < (int64_t)WORDS; bad++)
-		if (dev[bad] != pfnmap_pattern(DEV_SEED, WORDS + bad))
-			break;
-	EXPECT_EQ((int64_t)WORDS, bad)
-		TH_LOG("guest write reached the device pfn: word %ld is %#lx", bad, dev[bad]);
+	cmd = run_or_refused(_metadata, self, &uc);
+	if (!cmd)
+		return;
+	ASSERT_EQ(UCALL_DONE, cmd);
+	check_device_unwritten(_metadata, self);
 	bad = pfnmap_check(mine, PAGE, GUEST_SEED);
 	EXPECT_EQ(-1, bad)
 		TH_LOG("host private view differs from the guest's write at word %ld", bad);
@@ -165,7 +234,7 @@ static void check_isolated(struct __test_metadata *_metadata,
 		ksft_print_msg("PROFILE: cow=isolated\n");
 }
 
-TEST_F(cow, profile_is_refused_or_isolated)
+TEST_F(cow, profile_is_refused_refused_at_fault_or_isolated)
 {
 	int err;
 
@@ -180,7 +249,8 @@ TEST_F(cow, profile_is_refused_or_isolated)
 		check_refused_at_fault(_metadata, self, variant);
 		return;
 	}
-	EXPECT_NE(S2T_REFUSED, self->expect)
+	/* Pages mapped at mmap time can be seen, so must be refused (MS-1) */
+	EXPECT_FALSE(self->expect == S2T_REFUSED && !(variant->flags & MIXED))
 		TH_LOG("cap=%d but a cacheable non-linear COW memslot was accepted", pfnmap_env()->cap);
 	check_isolated(_metadata, self);
 }
@@ -203,8 +273,6 @@ static struct kvm_vm *mte_vm_create(struct kvm_vcpu **vcpu, void *guest_code)
 	}
 	return vm;
 }
-
-#define MTE_SKIP "KVM_CAP_ARM_MTE unavailable: run on a FEAT_MTE2 host (QEMU: -M virt,mte=on -cpu max) with CONFIG_ARM64_MTE=y"
 
 FIXTURE(mte) {
 	struct kvm_vm *vm;

@@ -35,6 +35,7 @@
 #define ALLOW		TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
 #define MIXED		TEST_PFNMAP_F_MIXEDMAP
 #define LINEAR		TEST_PFNMAP_F_LINEAR
+#define PTE_DEV		TEST_PFNMAP_F_PTE_DEVICE
 
 /* Read the host's data, write ours (writer cleans), then try to execute. */
 static void guest_code(void)
@@ -79,8 +80,7 @@ static uint64_t run_round_trip(struct __test_metadata *_metadata,
 static void check_exec_oracle(struct __test_metadata *_metadata, int expect,
 			      uint64_t got, const char *what)
 {
-	if (pfnmap_s2_type_is_cacheable(expect) || expect == S2T_REFUSED ||
-	    expect == S2T_REFUSED_OR_WB) {
+	if (pfnmap_s2_type_is_cacheable(expect)) {
 		/* A cacheable VMA must be Normal at stage 2 (SEC-1): exec runs. */
 		EXPECT_EQ((uint64_t)CODE_TAG, got)
 			TH_LOG("%s: guest execution at IPA %#lx %s: KVM mapped a cacheable VMA as Device/NC at stage 2",
@@ -102,8 +102,6 @@ static void check_view(struct __test_metadata *_metadata, struct kvm_vm *vm,
 	if (ret == -ENODEV)
 		SKIP(return, "%s", pfnmap_no_view_reason);
 	ASSERT_EQ(0, ret) TH_LOG("IPA %#lx not mapped at stage 2 after a guest access", RD_GPA);
-	if (expect == S2T_REFUSED || expect == S2T_REFUSED_OR_WB)
-		expect = S2T_NORMAL_WB;	/* accepted anyway: SEC-1 still holds */
 	EXPECT_EQ(expect, leaf.type)
 		TH_LOG("%s: IPA %#lx stage 2 is %s (memattr %#x), want %s",
 		       what, RD_GPA, pfnmap_s2_type_name(leaf.type), leaf.memattr,
@@ -143,6 +141,10 @@ FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_mixedmap) { NC, MIXED | AL
 FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_mixedmap) { nGnRE, MIXED, "S2-6 S2-3" };
 FIXTURE_VARIANT_ADD(kind, cacheable_linear_mixedmap) { WB, MIXED | LINEAR, "S2-6 S2-4" };
 FIXTURE_VARIANT_ADD(kind, nc_linear_mixedmap) { NC, MIXED | LINEAR, "S2-6 S2-4" };
+/* S2-8: a driver's Device PTEs in a VMA whose vm_page_prot is cacheable */
+FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_nonlinear_pfnmap) { WB, PTE_DEV, "S2-8 SEC-1" };
+FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_allow_uncached_nonlinear_pfnmap) {
+	WB, PTE_DEV | ALLOW, "S2-8" };
 
 FIXTURE_SETUP(kind)
 {
@@ -164,7 +166,8 @@ FIXTURE_SETUP(kind)
 	self->accepted = !err;
 	if (err) {
 		ASSERT_EQ(EINVAL, err) TH_LOG("memslot refused with errno %d", err);
-		ASSERT_TRUE(self->expect == S2T_REFUSED || self->expect == S2T_REFUSED_OR_WB)
+		/* S2-8: refusing MMIO behind a cacheable VMA is safe too */
+		ASSERT_TRUE(self->expect == S2T_REFUSED || (variant->flags & PTE_DEV))
 			TH_LOG("memslot refused (EINVAL), want accepted with stage 2 %s",
 			       pfnmap_s2_type_name(self->expect));
 		return;
@@ -179,19 +182,52 @@ FIXTURE_TEARDOWN(kind)
 	pfnmap_unmap(&self->r);
 }
 
+/*
+ * CAP-4 for a kind KVM must not map (cacheable outside the linear map with
+ * cap = 0) whose memslot it accepted: allowed only where no page was mapped
+ * when the memslot was made (VM_MIXEDMAP, populated on fault), and then the
+ * guest's first access must fail KVM_RUN with EFAULT and map nothing.
+ */
+static void check_refused_at_first_fault(struct __test_metadata *_metadata,
+					 FIXTURE_DATA(kind) *self,
+					 const FIXTURE_VARIANT(kind) *variant)
+{
+	struct pfnmap_s2_leaf leaf;
+	int ret;
+
+	ASSERT_TRUE(variant->flags & MIXED)
+		TH_LOG("cap=%d but KVM accepted a cacheable non-linear memslot whose pages were mapped at mmap time: want EINVAL (MS-1, CAP-4)",
+		       pfnmap_env()->cap);
+	pfnmap_fill(self->r.hva, WORDS * 8, HOST_SEED);
+	ret = _vcpu_run(self->vcpu);
+	ASSERT_EQ(-1, ret)
+		TH_LOG("cap=%d: the guest accessed a cacheable non-linear page that KVM cannot map (KVM_RUN returned %d, exit %s)",
+		       pfnmap_env()->cap, ret, exit_reason_str(self->vcpu->run->exit_reason));
+	EXPECT_EQ(EFAULT, errno)
+		TH_LOG("first fault on a refused kind: KVM_RUN errno %d, want EFAULT", errno);
+	ret = pfnmap_s2_lookup(self->vm, RD_GPA, &leaf);
+	if (ret != -ENODEV)
+		EXPECT_EQ(-ENOENT, ret)
+			TH_LOG("KVM_RUN failed but IPA %#lx is mapped at stage 2 (%s)",
+			       RD_GPA, pfnmap_s2_type_name(leaf.type));
+	if (!_metadata->exit_code)
+		ksft_print_msg("PROFILE: cap0_lazy=fault\n");
+}
+
 TEST_F(kind, memslot_data_and_exec_behave_as_spec_says)
 {
 	const char *what = pfnmap_type_name(variant->type);
 	uint64_t got;
 
 	if (!self->accepted) {
-		ksft_print_msg("memslot refused with EINVAL, as cap=%d requires\n",
+		ksft_print_msg("memslot refused with EINVAL (cap=%d)\n",
 			       pfnmap_env()->cap);
 		return;
 	}
-	EXPECT_NE(S2T_REFUSED, self->expect)
-		TH_LOG("cap=%d but KVM accepted a cacheable non-linear-map memslot: the capability does not describe this kernel",
-		       pfnmap_env()->cap);
+	if (self->expect == S2T_REFUSED) {
+		check_refused_at_first_fault(_metadata, self, variant);
+		return;
+	}
 	got = run_round_trip(_metadata, self->vcpu, self->r.hva);
 	check_exec_oracle(_metadata, self->expect, got, what);
 }
@@ -203,6 +239,10 @@ TEST_F(kind, stage2_view_shows_the_spec_attribute)
 		     pfnmap_env()->cap);
 	if (!pfnmap_s2_view_present(self->vm))
 		SKIP(return, "%s", pfnmap_no_view_reason);
+	if (self->expect == S2T_REFUSED) {
+		check_refused_at_first_fault(_metadata, self, variant);
+		return;
+	}
 	run_round_trip(_metadata, self->vcpu, self->r.hva);
 	check_view(_metadata, self->vm, self->expect, pfnmap_type_name(variant->type));
 }

@@ -81,13 +81,17 @@ enum pfnmap_s2_type {
 	S2T_DEVICE_GRE,
 	S2T_OTHER,
 	S2T_REFUSED,		/* expectation only: memslot gets EINVAL */
-	S2T_REFUSED_OR_WB,	/* expectation only: either is conformant */
 };
 
 const char *pfnmap_s2_type_name(int type);
 bool pfnmap_s2_type_is_cacheable(int type);
 
-/* SPEC S2-1..S2-6 / CAP-3 / CAP-4: the stage-2 type a provider kind gets. */
+/*
+ * SPEC S2-1..S2-6 / S2-8 / CAP-3 / CAP-4: the stage-2 type a provider kind
+ * gets. S2T_REFUSED for a kind populated at mmap time is EINVAL at the
+ * memslot; for a lazily populated one (VM_MIXEDMAP) it may instead be
+ * EFAULT at the first fault (CAP-4: the kernel's profile).
+ */
 int pfnmap_expected_s2(uint32_t type, uint32_t flags, int cap);
 
 /* ---- stage-2 debugfs view (docs/interfaces.md section 1) ---- */

@@ -258,10 +258,9 @@ const char *pfnmap_s2_type_name(int type)
 		[S2T_DEVICE_nGRE] = "DEVICE_nGRE",
 		[S2T_DEVICE_GRE] = "DEVICE_GRE", [S2T_OTHER] = "OTHER",
 		[S2T_REFUSED] = "refused(EINVAL)",
-		[S2T_REFUSED_OR_WB] = "refused(EINVAL)-or-NORMAL_WB",
 	};
 
-	return type >= 0 && type <= S2T_REFUSED_OR_WB ? names[type] : "?";
+	return type >= 0 && type <= S2T_REFUSED ? names[type] : "?";
 }
 
 bool pfnmap_s2_type_is_cacheable(int type)
@@ -273,9 +272,13 @@ int pfnmap_expected_s2(uint32_t type, uint32_t flags, int cap)
 {
 	bool cacheable = type == TEST_PFNMAP_TYPE_NORMAL_WB;
 
-	/* S2-4; CAP-4 allows refusing cacheable linear memory too. */
+	/* S2-4: linear-map RAM is Normal-WB on every CPU, FWB or not. */
 	if (flags & TEST_PFNMAP_F_LINEAR)
-		return (cacheable && !cap) ? S2T_REFUSED_OR_WB : S2T_NORMAL_WB;
+		return S2T_NORMAL_WB;
+	/* S2-8: never more cacheable than the PTE, which is Device here. */
+	if (flags & TEST_PFNMAP_F_PTE_DEVICE)
+		return (flags & TEST_PFNMAP_F_ALLOW_ANY_UNCACHED) ?
+			S2T_NORMAL_NC : S2T_DEVICE_nGnRE;
 	/* S2-1 / S2-6 / CAP-3 / CAP-4 */
 	if (cacheable)
 		return cap ? S2T_NORMAL_WB : S2T_REFUSED;
@@ -317,6 +320,39 @@ static int parse_type(const char *s)
 	return S2T_OTHER;
 }
 
+/*
+ * The memory type of a stage-2 MemAttr[3:0] field, decoded from the Arm
+ * ARM (D8.6.6) and not from the kernel's MT_S2_* macros, so that a view
+ * that prints the wrong type= for its memattr= is caught.
+ * Without FWB: [3:2] == 0 is Device, [1:0] its kind; otherwise Normal with
+ * outer [3:2] and inner [1:0] (01 NC, 10 WT, 11 WB), both the same here.
+ * With FWB: [2] == 0 is Device, [1:0] its kind; [2] == 1 is Normal with
+ * [1:0] 01 NC, 10 WB, 11 "use the stage-1 attributes".
+ */
+static int decode_memattr(uint32_t memattr, bool fwb)
+{
+	static const int device[] = {
+		S2T_DEVICE_nGnRnE, S2T_DEVICE_nGnRE, S2T_DEVICE_nGRE, S2T_DEVICE_GRE,
+	};
+
+	if (fwb) {
+		if (memattr & 0x8)
+			return S2T_OTHER;
+		if (!(memattr & 0x4))
+			return device[memattr & 0x3];
+		return (memattr & 0x3) == 1 ? S2T_NORMAL_NC :
+		       (memattr & 0x3) == 2 ? S2T_NORMAL_WB : S2T_OTHER;
+	}
+	if (!(memattr & 0xc))
+		return device[memattr & 0x3];
+	switch (memattr) {
+	case 0x5: return S2T_NORMAL_NC;
+	case 0xa: return S2T_NORMAL_WT;
+	case 0xf: return S2T_NORMAL_WB;
+	default: return S2T_OTHER;
+	}
+}
+
 static bool parse_leaf(const char *line, struct pfnmap_s2_leaf *l)
 {
 	char type[24];
@@ -331,16 +367,46 @@ static bool parse_leaf(const char *line, struct pfnmap_s2_leaf *l)
 	return true;
 }
 
-/* The next leaf line of the view; the header and blank lines are skipped. */
+/*
+ * The header's fwb= must be what the CPU has (the kernel log's cpufeature
+ * line; KVM uses FWB whenever the CPU has it), and every leaf's type= what
+ * its memattr= means under that encoding.
+ */
+static void check_header(const char *line)
+{
+	int fwb = pfnmap_env()->fwb;
+	int hdr;
+
+	TEST_ASSERT(sscanf(line, "# stage2 fwb=%d", &hdr) == 1,
+		    "stage2_leaves header does not match docs/interfaces.md: '%s'", line);
+	TEST_ASSERT(fwb == PFNMAP_UNKNOWN || hdr == fwb,
+		    "stage2_leaves says fwb=%d, the CPU %s FEAT_S2FWB", hdr,
+		    fwb ? "has" : "lacks");
+}
+
+/* The next leaf line of the view; blank lines are skipped. */
 static bool read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
 {
+	static int fwb = -1;	/* the header's, for the lines after it */
 	char line[256];
+	int want;
 
 	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "# stage2 ", 9)) {
+			check_header(line);
+			sscanf(line, "# stage2 fwb=%d", &fwb);
+			continue;
+		}
 		if (strncmp(line, "ipa=", 4))
 			continue;
 		TEST_ASSERT(parse_leaf(line, leaf),
 			    "stage2_leaves line does not match docs/interfaces.md: '%s'", line);
+		TEST_ASSERT(fwb >= 0, "stage2_leaves has a leaf before its header");
+		want = decode_memattr(leaf->memattr, fwb);
+		TEST_ASSERT(leaf->type == want,
+			    "stage2_leaves prints type=%s for memattr=%#x, which is %s with fwb=%d: the view lies",
+			    pfnmap_s2_type_name(leaf->type), leaf->memattr,
+			    pfnmap_s2_type_name(want), fwb);
 		return true;
 	}
 	return false;

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pfnmap_block_layout_test - PFNMAP layouts that must not become a stage-2
+ * block (BLK-2).
+ *
+ * The region is two PMD-sized blocks (2 MiB each with 4 KiB pages, 512 MiB
+ * with 64 KiB pages) at a block-aligned user address and IPA. The provider
+ * maps it with a layout that breaks what one block needs: pages swapped
+ * pairwise, the odd page left out, mapped Normal-NC among Device pages, or
+ * read-only; a physical base one page off the block alignment; a VMA that
+ * ends inside the second block. Every page must then read the host's
+ * pattern for the pfn the layout put there (a block mapped without its
+ * proof reads another page's data), and, where the kernel has the stage-2
+ * view, every leaf over a broken block must be a page.
+ *
+ * The memory is Device-nGnRE with VM_ALLOW_ANY_UNCACHED (Normal-NC at stage
+ * 2), so that every CPU maps it, FWB or not.
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "pfnmap_harness.h"
+#include "ucall_common.h"
+
+#define MARK		0x1a40000000000000ULL
+#define SKIPPED		(~0ULL)
+
+/* Guest parameters, set with sync_global_to_guest(). */
+static uint64_t g_page, g_npages, g_hole;
+static bool g_swap;
+
+/* The page of the backing that the layout maps at page @i. */
+static inline uint64_t layout_src(uint64_t i, uint64_t npages, bool swap)
+{
+	return swap && (i ^ 1) < npages ? i ^ 1 : i;
+}
+
+static void guest_code(void)
+{
+	uint64_t i, v;
+
+	for (i = 0; i < g_npages; i++) {
+		if (i == g_hole)
+			continue;
+		v = READ_ONCE(*(volatile uint64_t *)(PFNMAP_TEST_GPA + i * g_page));
+		GUEST_ASSERT_EQ(v, MARK | layout_src(i, g_npages, g_swap));
+	}
+	GUEST_DONE();
+}
+
+FIXTURE(layout) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region backing, r;
+	uint64_t page, block, bytes;
+};
+
+FIXTURE_VARIANT(layout) {
+	uint32_t flags;		/* TEST_PFNMAP_F_* layout */
+	bool pa_off_by_a_page;
+	bool vma_ends_in_block;
+	unsigned int broken;	/* bit n: block n cannot be a block */
+};
+
+FIXTURE_VARIANT_ADD(layout, pages_swapped_pairwise) { TEST_PFNMAP_F_SWAP_PAIRS, false, false, 3 };
+FIXTURE_VARIANT_ADD(layout, hole) { TEST_PFNMAP_F_HOLE, false, false, 1 };
+FIXTURE_VARIANT_ADD(layout, one_page_normal_nc) { TEST_PFNMAP_F_ODD_NC, false, false, 1 };
+FIXTURE_VARIANT_ADD(layout, one_page_read_only) { TEST_PFNMAP_F_ODD_RDONLY, false, false, 1 };
+FIXTURE_VARIANT_ADD(layout, pa_not_block_aligned) { 0, true, false, 3 };
+FIXTURE_VARIANT_ADD(layout, vma_ends_inside_block) { 0, false, true, 2 };
+
+FIXTURE_SETUP(layout)
+{
+	const uint32_t type = TEST_PFNMAP_TYPE_DEVICE_nGnRE;
+	struct test_pfnmap_info info;
+	const char *reason;
+	uint64_t off, i;
+	void *hva;
+
+	self->vm = NULL;
+	self->backing.fd = self->r.fd = -1;
+	self->backing.hva = self->r.hva = NULL;
+	ksft_print_msg("REQ: BLK-2\n");
+	self->page = getpagesize();
+	self->block = self->page * (self->page / 8);	/* a PMD's worth */
+	self->bytes = 2 * self->block;
+	PFNMAP_REQUIRE_PROVIDER(self->bytes + self->page);
+	pfnmap_provider(&info, self->bytes + self->page, &reason);
+	off = ((info.base + self->block - 1) & ~(self->block - 1)) - info.base;
+	if (off + self->bytes + self->page > info.size)
+		SKIP(return, "test_pfnmap region base=%#llx size=%#llx has no block-aligned %#lx bytes: give it more room",
+		     info.base, info.size, self->bytes + self->page);
+	if (variant->pa_off_by_a_page)
+		off += self->page;
+	if (variant->vma_ends_in_block)
+		self->bytes -= self->block / 2;
+
+	/* What each pfn holds, written through a plain mapping of the range */
+	ASSERT_EQ(0, pfnmap_map(&self->backing, type, 0, off, self->bytes,
+				true, NULL));
+	for (i = 0; i < self->bytes / self->page; i++)
+		*(volatile uint64_t *)((uint8_t *)self->backing.hva + i * self->page) = MARK | i;
+
+	hva = pfnmap_reserve_aligned(2 * self->block, self->block);
+	ASSERT_EQ(0, pfnmap_map(&self->r, type,
+				variant->flags | TEST_PFNMAP_F_ALLOW_ANY_UNCACHED,
+				off, self->bytes, true, hva));
+
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, self->bytes);
+	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+				  self->bytes, self->r.hva);
+	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, self->bytes / self->page);
+	g_page = self->page;
+	g_npages = self->bytes / self->page;
+	g_hole = (variant->flags & TEST_PFNMAP_F_HOLE) ?
+		 TEST_PFNMAP_ODD_PAGE(g_npages) : SKIPPED;
+	g_swap = variant->flags & TEST_PFNMAP_F_SWAP_PAIRS;
+	sync_global_to_guest(self->vm, g_page);
+	sync_global_to_guest(self->vm, g_npages);
+	sync_global_to_guest(self->vm, g_hole);
+	sync_global_to_guest(self->vm, g_swap);
+}
+
+FIXTURE_TEARDOWN(layout)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+	pfnmap_unmap(&self->backing);
+}
+
+TEST_F(layout, every_page_reads_its_pfn_and_no_block_covers_a_break)
+{
+	struct pfnmap_s2_leaf leaf;
+	uint64_t ipa, end, blk;
+	struct ucall uc;
+	int ret;
+
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+
+	for (blk = 0; blk < 2; blk++) {
+		if (!(variant->broken & (1u << blk)))
+			continue;
+		ipa = PFNMAP_TEST_GPA + blk * self->block;
+		end = ipa + self->block;
+		if (end > PFNMAP_TEST_GPA + self->bytes)
+			end = PFNMAP_TEST_GPA + self->bytes;
+		for (; ipa < end; ipa += self->page) {
+			ret = pfnmap_s2_lookup(self->vm, ipa, &leaf);
+			if (ret == -ENODEV)
+				SKIP(return, "every page read its own pfn's data; leaf sizes not checked: %s",
+				     pfnmap_no_view_reason);
+			if (ret == -ENOENT)
+				continue;	/* the hole, never touched */
+			ASSERT_EQ(0, ret);
+			ASSERT_EQ(self->page, leaf.ipa_end - leaf.ipa_start + 1)
+				TH_LOG("IPA %#lx is mapped by a %s leaf over a block the layout breaks, want %lu-byte pages",
+				       ipa, leaf.size, self->page);
+		}
+	}
+}
+
+TEST_HARNESS_MAIN
