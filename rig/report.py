@@ -6,6 +6,7 @@
   hardware TAPFILE    make a one-cell run dir from a hardware log, then report
   kcidb RUN_DIR       the run as KernelCI KCIDB JSON (I/O schema v5.3)
   diff RUN_A RUN_B    which requirements (per kernel) and cases (per cell) changed
+  red RUN_DIR         the requirement IDs one kernel failed, for the mutation check
 
 Exit status: 0 expectations met (report) / no failure (parse) / always
 (diff); 1 otherwise; 2 unreadable input.
@@ -27,6 +28,7 @@ import output_html  # noqa: E402
 import output_json  # noqa: E402
 import output_junit  # noqa: E402
 import output_kcidb  # noqa: E402
+import profiles  # noqa: E402
 import requirements as reqs  # noqa: E402
 import results  # noqa: E402
 import rig_stream  # noqa: E402
@@ -65,6 +67,9 @@ def print_table(run, out=sys.stdout):
             print(f"{c.key}: {p}", file=out)
     for kernel, v in run.verdicts.items():
         print(verdict_line(kernel, v), file=out)
+        prof = profiles.summary(run.cells_of(kernel))
+        if prof:
+            print(f"  profile: " + " ".join(f"{k}={v}" for k, v in prof.items()), file=out)
     for w in run.warnings:
         print(f"warning: {w}", file=out)
     if run.mismatches:
@@ -254,6 +259,22 @@ def cmd_diff(args):
     return EXIT_OK
 
 
+def cmd_red(args):
+    """Print what went red for one kernel: failed requirement IDs, and each
+    cell that panicked or never finished, as 'cell:<status>'."""
+    try:
+        run = results.load_run(os.path.abspath(args.run_dir))
+    except results.InputError as e:
+        print(f"red: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    red = sorted(i for i, per_kernel in run.requirements.items()
+                 if per_kernel.get(args.kernel) == "fail")
+    red += [f"{cell.cell}:{cell.status}" for cell in run.cells_of(args.kernel)
+            if cell.status != "ok"]
+    print(" ".join(red))
+    return EXIT_OK
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="report.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -294,6 +315,11 @@ def main(argv=None):
     p.add_argument("run_a", metavar="RUN_A", help="the older results/<run-id>")
     p.add_argument("run_b", metavar="RUN_B", help="the newer results/<run-id>")
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("red", help="the requirement IDs a kernel failed, one line")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="results/<run-id>")
+    p.add_argument("--kernel", required=True, metavar="NAME")
+    p.set_defaults(func=cmd_red)
 
     args = ap.parse_args(argv)
     return args.func(args)

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 
 import console_scan
 import coverage
+import profiles  # noqa: E402
 import requirements as reqs
 import rig_stream
 
@@ -310,6 +311,11 @@ def evaluate(run):
         run.warnings += [f"{cell.key}: {w}" for w in cell.warnings]
         if coverage.provider_failed(cell):
             run.warnings.append(f"{cell.key}: the test PFNMAP provider module failed to load")
+    for kernel in run.kernels:
+        for req_id, why in profiles.conflicts(run.cells_of(kernel)).items():
+            run.requirements.setdefault(req_id, {k: "not-run" for k in run.kernels})
+            run.requirements[req_id][kernel] = "fail"
+            run.warnings.append(f"{kernel}: {req_id} fails: {why}")
     for kernel in run.kernels:
         run.verdicts[kernel] = kernel_verdict(run, kernel)
     mark_expected_failures(run)

@@ -7,20 +7,26 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: $0 SRC_TREE OUT_DIR [release|debug]
+usage: $0 SRC_TREE OUT_DIR [release|debug] [SEED_TREE]
   Builds Image, modules and uapi headers of SRC_TREE into OUT_DIR.
-  Environment: JOBS (default: nproc), CCACHE_DIR (default: OUT_DIR/../ccache).
+  When OUT_DIR is a direct child of SRC_TREE, kbuild uses relative paths,
+  and a first build of OUT_DIR can start from SEED_TREE/<basename OUT_DIR>,
+  the same build of another git tree of the same history: the files that
+  differ between the two trees are touched so kbuild compiles them, and
+  what depends on them, again.
+  Environment: JOBS (default: nproc), CCACHE_DIR (default: SRC_TREE/../ccache).
 USAGE
 }
 [ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
-[ $# -ge 2 ] && [ $# -le 3 ] || { usage >&2; exit 2; }
+[ $# -ge 2 ] && [ $# -le 4 ] || { usage >&2; exit 2; }
 
 src=$(realpath "$1")
 out=$(realpath -m "$2")
 variant=${3:-release}
+seed=${4:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${JOBS:-$(nproc)}
-name=$(basename "$out")
+name=$(basename "$src")/$(basename "$out")
 
 die() { echo "build-kernel[$name]: $*" >&2; exit 1; }
 for t in aarch64-linux-gnu-gcc ccache make bc flex bison; do
@@ -35,8 +41,24 @@ debug) frags+=("$top/rig/kconfig/debug.config") ;;
 *) die "unknown variant '$variant' (release or debug)" ;;
 esac
 
+# Seed a first build from the other tree's (see usage). Only when both are
+# git trees with a common commit; otherwise the build is simply cold.
+if [ -n "$seed" ] && [ ! -e "$out/vmlinux" ] && [ "$(dirname "$out")" = "$src" ] &&
+   [ -f "$seed/$(basename "$out")/vmlinux" ] &&
+   seed_head=$(git -C "$seed" rev-parse -q --verify HEAD 2>/dev/null) &&
+   git -C "$src" cat-file -e "$seed_head^{commit}" 2>/dev/null; then
+	echo "build-kernel[$name]: starting from the build of $(basename "$seed")"
+	rm -rf "$out"
+	cp -a --reflink=auto "$seed/$(basename "$out")" "$out.seed"
+	rm -f "$out.seed/.frag-sum"
+	mv "$out.seed" "$out"
+	# Newer than every seeded object: kbuild rebuilds exactly these.
+	git -C "$src" diff --name-only -z "$seed_head" HEAD -- |
+		(cd "$src" && xargs -0 -r touch -c --)
+fi
+
 mkdir -p "$out"
-export CCACHE_DIR=${CCACHE_DIR:-$(dirname "$out")/ccache}
+export CCACHE_DIR=${CCACHE_DIR:-$(dirname "$src")/ccache}
 export CCACHE_BASEDIR=$(dirname "$(dirname "$src")")
 export CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS=time_macros
@@ -47,7 +69,10 @@ log="$out/build.log"
 
 # Regenerate .config only when a fragment changed, so an unchanged config
 # never forces a rebuild.
-sum=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
+# The tree's Kconfig files count too: a tree with new options (the series
+# adds two) must get them merged from the fragments.
+sum=$( { cat "${frags[@]}"; find "$src" -path "$src/out-*" -prune -o -name 'Kconfig*' -type f -print0 |
+	sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$out/.frag-sum" 2>/dev/null)" != "$sum" ] || [ ! -f "$out/.config" ]; then
 	"${mk[@]}" allnoconfig >"$log" 2>&1 || { tail -20 "$log" >&2; die "allnoconfig failed"; }
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >>"$log" 2>&1 ||

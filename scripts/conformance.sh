@@ -8,6 +8,10 @@ usage() {
 	cat <<USAGE
 usage: $0 [--kernels "baseline patched"] [--cells "CELL..."] [--variant release|debug]
           [--tests GLOB] [--build DIR] [--results DIR] [--no-deps]
+  Kernels: "baseline" and "patched" are Debian's linux-source-6.12 without
+  and with kernel-patch/. Any other NAME is the kernel tree given by the
+  environment variable KSRC_NAME (e.g. KERNELS=mine KSRC_mine=~/linux),
+  built out of tree in BUILD/kernels/NAME and judged by SPEC's invariants.
   Environment: JOBS (parallel build jobs), RIG_TEST_TIMEOUT, RIG_BOOT_TIMEOUT,
   RIG_CELL_TIMEOUT, RIG_NVGRACE=1 (add the emulated nvgrace-gpu device).
 USAGE
@@ -28,21 +32,62 @@ while [ $# -gt 0 ]; do
 done
 case "$variant" in release) suffix= ;; debug) suffix=-debug ;;
 *) echo "conformance: VARIANT must be release or debug, not '$variant'" >&2; exit 2 ;; esac
-mkdir -p "$build" "$results"
+die() { echo "conformance: $*" >&2; exit 2; }
+# Catch bad input before anything is built.
+matrix_cells=$(awk '!/^#/ && NF {print $1}' "$top/rig/matrix.tsv" | tr '\n' ' ')
+for c in $cells; do
+	case " $matrix_cells " in *" $c "*) ;;
+	*) die "unknown cell '$c' (rig/matrix.tsv has: $matrix_cells)" ;; esac
+done
+[ -n "$kernels" ] || die "KERNELS is empty"
+declare -A ksrc
+for k in $kernels; do
+	case "$k" in
+	baseline|patched) continue ;;
+	*[!A-Za-z0-9_]*) die "kernel name '$k' must be letters, digits or _ (it names KSRC_$k)" ;;
+	esac
+	v="KSRC_$k"
+	[ -n "${!v:-}" ] || die "unknown kernel '$k': set $v=/path/to/kernel/tree (or use baseline, patched)"
+	[ -f "${!v}/Makefile" ] && [ -d "${!v}/arch/arm64" ] ||
+		die "$v=${!v} is not a kernel source tree (no Makefile or arch/arm64)"
+	ksrc[$k]=$(realpath "${!v}")
+done
+command -v file >/dev/null || die "missing tool 'file' (run scripts/install-deps.sh)"
+mkdir -p "$build" "$results" || die "cannot create $build or $results"
 build=$(realpath "$build") results=$(realpath "$results")
+case "$build" in *' '*|*:*) die "the build folder path must not contain spaces or ':' (kbuild cannot use it): $build" ;; esac
+# One run at a time per build folder: two would race on the same trees.
+exec 9>"$build/.rig.lock"
+flock -n 9 || { echo "conformance: another rig run is using $build (lock $build/.rig.lock)" >&2; exit 1; }
 t0=$(date +%s)
 step() { echo "==> $*"; }
 
-[ "$deps" = 0 ] || "$top/scripts/install-deps.sh"
-"$top/scripts/install-deps.sh" --check >/dev/null
+[ "$deps" = 0 ] || "$top/scripts/install-deps.sh" --build "$build"
+"$top/scripts/install-deps.sh" --check --build "$build" >/dev/null
+export RIG_BUSYBOX="$build/guest-tools/busybox"
 
 step "sources"
-"$top/scripts/prepare-source.sh" "$build" "$top/kernel-patch"
+"$top/scripts/prepare-source.sh" "$build" -
 
 step "kernels ($variant)"
-for k in $kernels; do
-	"$top/scripts/build-kernel.sh" "$build/src/$k" "$build/kernels/$k$suffix" "$variant"
+export CCACHE_DIR="$build/ccache"
+mkdir -p "$build/kernels"
+# The baseline first: the patched tree is a copy of it, and its first build
+# starts from the baseline's objects (see build-kernel.sh), so a cold run
+# costs about one kernel compile plus what the series touches.
+for k in baseline patched; do
+	case " $kernels " in *" $k "*) ;; *) continue ;; esac
+	[ "$k" = baseline ] || "$top/scripts/prepare-source.sh" "$build" "$top/kernel-patch"
+	"$top/scripts/build-kernel.sh" "$build/src/$k" "$build/src/$k/out-$variant" "$variant" \
+		"$build/src/baseline"
+	ln -sfn "../src/$k/out-$variant" "$build/kernels/$k$suffix"
 done
+# Any other tree is the user's: built out of tree, never written into.
+for k in "${!ksrc[@]}"; do
+	"$top/scripts/build-kernel.sh" "${ksrc[$k]}" "$build/kernels/$k$suffix" "$variant"
+done
+# The selftests are built from the patched tree (it has the series' uapi).
+[ -d "$build/src/patched" ] || "$top/scripts/prepare-source.sh" "$build" "$top/kernel-patch"
 
 step "selftests"
 # Built once, from the patched tree (it has the series' uapi), and run on
@@ -54,7 +99,10 @@ step "initramfs"
 mkdir -p "$build/initramfs"
 for k in $kernels; do
 	kdir="$build/kernels/$k$suffix"
-	ko=$(find "$kdir/modules-root" -name test_pfnmap.ko 2>/dev/null | head -n1)
+	# Every kernel but the patched one gets the suite's own provider, built
+	# out of tree: the same uapi as the selftests, whatever the tree has.
+	ko=
+	[ "$k" != patched ] || ko=$(find "$kdir/modules-root" -name test_pfnmap.ko 2>/dev/null | head -n1)
 	if [ -z "$ko" ]; then
 		"$top/scripts/build-provider-module.sh" "$build/src/patched" "$kdir" "$build/provider/$k$suffix"
 		ko="$build/provider/$k$suffix/test_pfnmap.ko"
@@ -64,10 +112,15 @@ done
 t_build=$(( $(date +%s) - t0 ))
 
 step "matrix"
-run_id=$(date +%Y%m%d-%H%M%S)
-run="$results/$run_id"
+# Unique even for two runs started in the same second (other build folders
+# may share the results folder).
+run=$(mktemp -d "$results/$(date +%Y%m%d-%H%M%S)-XXXX")
+chmod 755 "$run"
+srcargs=()
+for k in "${!ksrc[@]}"; do srcargs+=(--src "$k=${ksrc[$k]}"); done
 "$top/scripts/run-info.py" "$run" --build "$build" --patches "$top/kernel-patch" \
-	--kernels "$kernels" --variant "$variant"
+	--kernels "$kernels" --variant "$variant" "${srcargs[@]}" --tests "$tests" \
+	--cells "$cells" --matrix "$matrix_cells" --tarball "$build/kselftest-pfnmap.tar.gz"
 t1=$(date +%s)
 matrix_rc=0
 "$top/scripts/run-matrix.sh" --run-dir "$run" --build "$build" --kernels "$kernels" \

@@ -32,7 +32,7 @@ pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
 
 if [ "$(cat "$base/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
 	echo "prepare-source: unpacking linux-source-6.12 $pkgver"
-	rm -rf "$base" "$patched"
+	rm -rf "$base" "$patched" "$build/src/.am" "$build/src/.patched-sum"
 	mkdir -p "$build/src"
 	tmp=$(mktemp -d "$build/src/unpack.XXXXXX")
 	tar -C "$tmp" -xf "$tarball"
@@ -43,6 +43,8 @@ if [ "$(cat "$base/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
 		# Debian's tree ignores everything ("/*"); drop that so git sees it.
 		sed -i '\#^/\*$#d' .gitignore
 		git init -q -b debian
+		# Build folders live inside the tree (see build-kernel.sh).
+		echo '/out-*/' >>.git/info/exclude
 		git config user.name "pfnmap rig"
 		git config user.email "rig@localhost"
 		git config core.autocrlf false
@@ -65,12 +67,25 @@ series=( $(printf '%s\n' "${series[@]}" | grep -v '/0000-') ) || true
 [ "${#series[@]}" -gt 0 ] || die "no patches in $patches"
 sum=$(cat "${series[@]}" | sha256sum | cut -d' ' -f1)
 
-if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ] || [ ! -d "$patched" ]; then
+# The patched tree is a copy of the baseline repository, not a worktree of
+# it: build-kernel.sh can then seed its objects from the baseline build (the
+# build folder is a direct child of the tree, so kbuild records only relative
+# paths), and only what the series changes is compiled again.
+if [ "$(cat "$patched/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
+	echo "prepare-source: copying the baseline tree for the series"
+	rm -rf "$patched" "$build/src/.am" "$build/src/.patched-sum"
+	rsync -a --exclude '/out-*' "$base"/ "$patched".tmp/
+	rm -rf "$patched".tmp/.git/worktrees
+	mv "$patched".tmp "$patched"
+	git -C "$patched" checkout -q --detach refs/tags/baseline
+fi
+
+if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ]; then
 	echo "prepare-source: applying ${#series[@]} patches"
-	cd "$base"
+	cd "$patched"
 	git worktree prune
-	# git am runs in a scratch worktree; the build tree then moves to the
-	# result with one checkout, which rewrites only the files whose content
+	# git am runs in a scratch worktree; the tree then moves to the result
+	# with one checkout, which rewrites only the files whose content
 	# changed. Editing one patch so rebuilds only what depends on it.
 	scratch="$build/src/.am"
 	[ -d "$scratch" ] || git worktree add -q -f --detach "$scratch" refs/tags/baseline
@@ -88,11 +103,7 @@ if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ] || [ ! -d "$patc
 	done
 	head=$(git rev-parse HEAD)
 	git tag -f series "$head" >/dev/null
-	if [ -d "$patched" ]; then
-		git -C "$patched" checkout -q -f --detach "$head"
-	else
-		git -C "$base" worktree add -q -f --detach "$patched" "$head"
-	fi
+	git -C "$patched" checkout -q -f --detach "$head"
 	echo "$sum" >"$build/src/.patched-sum"
 fi
 echo "prepare-source: baseline $(cat "$base/.kernelversion") (Debian $pkgver), patched = baseline + ${#series[@]} patches"
