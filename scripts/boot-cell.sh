@@ -8,8 +8,10 @@ usage() {
 usage: $0 --image IMAGE --initrd INITRD --cpu CPU --mode vhe|nvhe --mte on|off
           --kernel NAME --cell NAME --out DIR [--boot-timeout S] [--cell-timeout S]
           [--test-timeout S] [--tests GLOB] [--dtb FILE] [--qemu-extra "ARGS"]
-          [--append-extra "ARGS"] [--timeout-scale N] [--nvgrace]
+          [--append-extra "ARGS"] [--timeout-scale N] [--nvgrace] [--print-qemu]
   --nvgrace adds the emulated nvgrace-gpu PCI function and its device tree.
+  --print-qemu prints the QEMU command line (NUL-separated words; the device
+  tree named, not made) and exits: rig/lava_jobs.py builds LAVA jobs from it.
   --timeout-scale N multiplies the per-test and cell timeouts (debug kernels).
   Writes DIR/console.log, DIR/results.tap and DIR/cell.json; exits 0 when the
   cell ran to the end, 1 otherwise, with a one-line cause on stderr.
@@ -18,7 +20,7 @@ USAGE
 
 image= initrd= cpu= mode= mte= kernel= cell= out= dtb= qemu_extra= append_extra=
 boot_timeout=${RIG_BOOT_TIMEOUT:-180} cell_timeout=${RIG_CELL_TIMEOUT:-2400}
-test_timeout=${RIG_TEST_TIMEOUT:-900} tests='*' nvgrace=0 scale=1
+test_timeout=${RIG_TEST_TIMEOUT:-900} tests='*' nvgrace=0 scale=1 print_qemu=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--image) image=$2 ;; --initrd) initrd=$2 ;; --cpu) cpu=$2 ;; --mode) mode=$2 ;;
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--qemu-extra) qemu_extra=$2 ;; --append-extra) append_extra=$2 ;;
 	--timeout-scale) scale=$2 ;;
 	--nvgrace) nvgrace=1; shift; continue ;;
+	--print-qemu) print_qemu=1; shift; continue ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -36,14 +39,13 @@ done
 for v in image initrd cpu mode mte kernel cell out; do
 	[ -n "${!v}" ] || { echo "boot-cell: --$v is required" >&2; exit 2; }
 done
-command -v qemu-system-aarch64 >/dev/null ||
+[ "$print_qemu" = 1 ] || command -v qemu-system-aarch64 >/dev/null ||
 	{ echo "boot-cell: missing qemu-system-aarch64 (run scripts/install-deps.sh)" >&2; exit 1; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/rig/memory-layout.sh"
 
-mkdir -p "$out"
 console="$out/console.log" results="$out/results.tap"
-rm -f "$console" "$results" "$out/cell.json" "$out/qemu.stderr"
+[ "$print_qemu" = 1 ] || { mkdir -p "$out"; rm -f "$console" "$results" "$out/cell.json" "$out/qemu.stderr"; }
 
 machine="virt,virtualization=on,gic-version=3"
 [ "$mte" = on ] && machine+=",mte=on"
@@ -66,12 +68,14 @@ if [ "$nvgrace" = 1 ]; then
 	qemu+=(-object "memory-backend-ram,id=gpubar,size=$RIG_IVSHMEM_SIZE"
 	       -device "ivshmem-plain,memdev=gpubar,bus=pcie.0,addr=$RIG_NVGRACE_PCI_ADDR")
 	dtb="$out/nvgrace.dtb"
+	[ "$print_qemu" = 1 ] ||
 	"$top/scripts/nvgrace-dtb.sh" "$dtb" "${qemu[@]}" >"$out/nvgrace-dtb.log" 2>&1 ||
 		{ echo "boot-cell: cannot make the nvgrace device tree: $(tail -n1 "$out/nvgrace-dtb.log")" >&2; exit 1; }
 fi
 [ -z "$dtb" ] || qemu+=(-dtb "$dtb")
 # shellcheck disable=SC2206 # extra QEMU arguments are word-split on purpose
 [ -z "$qemu_extra" ] || qemu+=($qemu_extra)
+if [ "$print_qemu" = 1 ]; then printf '%s\0' "${qemu[@]}"; exit 0; fi
 # The report shows the command line; quote only what a shell would need.
 cmdline=$(python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "${qemu[@]}")
 

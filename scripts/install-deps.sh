@@ -21,6 +21,7 @@ PKGS=(
 	linux-source-6.12 bc bison flex libssl-dev libelf-dev cpio
 	ccache make rsync xz-utils python3 python3-pytest python3-jsonschema
 	device-tree-compiler kmod git perl file util-linux procps
+	lava-dispatcher
 )
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
@@ -81,6 +82,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
 		echo "deps: apt-get install failed for: ${missing[*]}" >&2
 		exit 1
 	fi
+	# The rig runs lava-run only. lava-dispatcher's postinst enables the
+	# lava-worker daemon (it polls a LAVA server) and a socket for
+	# lava-dispatcher-host; switch them off again rather than leave them.
+	case " ${missing[*]} " in *" lava-dispatcher "*)
+		if command -v systemctl >/dev/null; then
+			"${SUDO[@]}" systemctl disable --now lava-worker.service \
+				lava-dispatcher-host.socket >/dev/null 2>&1 || true
+			echo "deps: disabled lava-worker.service and lava-dispatcher-host.socket (the rig uses lava-run only)"
+		fi ;;
+	esac
 fi
 
 if ! have_busybox; then
