@@ -4,6 +4,7 @@
 BUILD    ?= build
 RESULTS  ?= results
 VARIANT  ?= release
+PAGES    ?= 4k
 KERNELS  ?= baseline patched
 CELLS    ?=
 TESTS    ?= *
@@ -12,13 +13,17 @@ CHECK_CELLS ?= max-vhe
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps conformance check unit-tests lint checkpatch parse bench bench-s2 clean
+.PHONY: help deps conformance check unit-tests lint checkpatch selftest-patches kunit mutation parse bench bench-s2 lava-validate lava-smoke clean
 
 help:
 	@echo "make conformance  build both kernels, boot the QEMU matrix, write results/"
 	@echo "                  (VARIANT=debug, CELLS=\"max-vhe n1-vhe\", KERNELS=patched, TESTS='kvm:pfnmap_*')"
 	@echo "make check        the project's own tests: unit tests, checkpatch, one real cell per kernel"
+	@echo "make kunit        the series' KUnit tests (KU-1) with the patched tree's kunit.py"
+	@echo "make mutation     build one deliberate bug at a time, run the cells that show it, kill table"
+	@echo "make selftest-patches  remake kernel-patch/'s selftest patches from tools/"
 	@echo "make parse LOG=f  parse a saved TAP/results log offline"
+	@echo "make lava-smoke   run patched/max-vhe through LAVA's lava-run, compare with the rig (after conformance)"
 	@echo "make bench        time incremental rig runs, BENCH_COLD=1 a cold one too ($(BUILD)/bench.txt)"
 	@echo "make bench-s2     stage-2 fault sweep, 4 GiB PFNMAP vs hugetlb, per kernel (after conformance)"
 	@echo "make deps         install the Debian packages the rig needs"
@@ -29,7 +34,7 @@ deps:
 
 conformance:
 	scripts/conformance.sh --kernels "$(KERNELS)" --cells "$(CELLS)" \
-		--variant "$(VARIANT)" --tests '$(TESTS)' --build "$(BUILD)" --results "$(RESULTS)"
+		--variant "$(VARIANT)" --pages "$(PAGES)" --tests '$(TESTS)' --build "$(BUILD)" --results "$(RESULTS)"
 
 unit-tests: deps
 	/usr/bin/python3 -m pytest -q rig/tests  # Debian's python3-pytest
@@ -40,15 +45,35 @@ lint: deps
 	scripts/check-host.sh
 
 checkpatch: deps
+	scripts/prepare-source.sh "$(BUILD)" -
+	scripts/selftest-patches.sh --check --tree "$(BUILD)/src/baseline"
 	scripts/prepare-source.sh "$(BUILD)" kernel-patch
 	scripts/checkpatch-series.sh "$(BUILD)/src/baseline" kernel-patch
 
-check: unit-tests lint checkpatch
+# The series' last patches carry the selftests: remake them from tools/.
+selftest-patches:
+	scripts/prepare-source.sh "$(BUILD)" -
+	scripts/selftest-patches.sh --tree "$(BUILD)/src/baseline"
+
+check: unit-tests lint checkpatch lava-validate
 	scripts/conformance.sh --no-deps --cells "$(CHECK_CELLS)" --build "$(BUILD)" --results "$(RESULTS)"
+
+kunit: deps
+	scripts/prepare-source.sh "$(BUILD)" kernel-patch
+	scripts/kunit.sh "$(BUILD)/src/patched" "$(BUILD)/kunit"
+
+mutation:
+	scripts/mutation.sh --build "$(BUILD)" --results "$(RESULTS)"
 
 parse:
 	@test -n "$(LOG)" || { echo "usage: make parse LOG=path/to/results.tap" >&2; exit 2; }
 	python3 rig/report.py parse $(LOG)
+
+lava-validate: deps
+	scripts/lava-validate.sh --out "$(BUILD)/lava/validate"
+
+lava-smoke: deps
+	scripts/lava-smoke.sh --build "$(BUILD)" --out "$(BUILD)/lava/smoke"
 
 bench:
 	scripts/bench-rig.sh "$(BUILD)"

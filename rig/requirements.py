@@ -50,6 +50,10 @@ BASELINE_MUST_FAIL = ["SEC-1", "S2-1", "NV-1", "CAP-1", "COW-1", "MTE-2"]
 BASELINE_MUST_PASS = ["S2-2", "S2-3", "S2-4", "S2-5", "S2-8", "MS-2", "MS-3", "MTE-1", "X-1"]
 
 BASELINE = "baseline"
+# Controls whose exact memory type only the stage-2 view shows. The baseline
+# has no view: its behaviour (data round trip, execution aborted) is checked,
+# and the case then skips rather than pass what it could not see.
+BASELINE_VIEW_ONLY = {"S2-2", "S2-3"}
 
 
 def title(req_id):
@@ -99,6 +103,8 @@ def check_baseline(results_by_id, not_applicable=(), selected_only=False):
         mismatches.append(f"baseline {req_id}: {got}, expected fail ({why})")
     for req_id in filter(checked, BASELINE_MUST_PASS):
         got = results_by_id.get(req_id, "not-run")
+        if got == "skip" and req_id in BASELINE_VIEW_ONLY:
+            continue
         if got != "pass":
             mismatches.append(f"baseline {req_id}: {got}, expected pass "
                               "(a control: the baseline must pass it)")

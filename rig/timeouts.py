@@ -2,8 +2,9 @@
 """Check that a cell's timeout leaves room for every test the cell runs.
 
 The guest init runs each selected kselftest (kselftest-list.txt, filtered by
-rig.tests=) with its collection's settings timeout, times the debug scale;
-QEMU is killed when the cell timeout expires. A cell timeout below the sum
+rig.tests=) with the rig's own timeout for it (rig/test-timeouts) or else its
+collection's settings timeout, times the debug scale; QEMU is killed when the
+cell timeout expires. A cell timeout below the sum
 cuts a slow but healthy run short, and the report then blames the kernel's
 cell for it.
 
@@ -18,6 +19,7 @@ import sys
 
 # kselftest's runner.sh: a collection without a settings file gets 45 s.
 DEFAULT_TIMEOUT = 45
+RIG_TIMEOUTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test-timeouts")
 _TIMEOUT = re.compile(r"^\s*timeout\s*=\s*(\d+)\s*$")
 
 
@@ -34,22 +36,38 @@ def read_timeout(collection_dir):
     return DEFAULT_TIMEOUT
 
 
+def read_rig_timeouts(path=RIG_TIMEOUTS):
+    """[(glob, seconds)] from rig/test-timeouts, in file order."""
+    rules = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.split()
+            if fields and not fields[0].startswith("#"):
+                rules.append((fields[0], int(fields[1])))
+    return rules
+
+
 def read_list(path):
     """'collection:test' entries of a kselftest-list.txt."""
     with open(path, encoding="utf-8") as f:
         return [line.strip() for line in f if line.strip() and ":" in line]
 
 
-def required_seconds(entries, settings_dir, scale=1, tests="*"):
-    """(total seconds, {collection: (tests selected, timeout each)})."""
+def required_seconds(entries, settings_dir, scale=1, tests="*", rules=()):
+    """(total seconds, {group: (tests selected, timeout each)}): a group is
+    the rig/test-timeouts glob that gives the timeout, else the collection."""
     per = {}
     for entry in entries:
         if not fnmatch.fnmatchcase(entry, tests):
             continue
-        collection = entry.split(":", 1)[0]
-        count, each = per.get(collection, (0, read_timeout(os.path.join(settings_dir, collection))
-                                           * scale))
-        per[collection] = (count + 1, each)
+        rule = next(((g, s) for g, s in rules if fnmatch.fnmatchcase(entry, g)), None)
+        if rule:
+            group, base = rule
+        else:
+            group = entry.split(":", 1)[0]
+            base = read_timeout(os.path.join(settings_dir, group))
+        count, each = per.get(group, (0, base * scale))
+        per[group] = (count + 1, each)
     return sum(n * each for n, each in per.values()), per
 
 
@@ -78,15 +96,18 @@ def main(argv=None):
     ap.add_argument("--tests", default="*", metavar="GLOB",
                     help="the rig.tests= glob: only matching list entries count")
     ap.add_argument("--list", metavar="FILE", help="default: DIR/kselftest-list.txt")
+    ap.add_argument("--rig-timeouts", default=RIG_TIMEOUTS, metavar="FILE",
+                    help="the rig's per-test timeouts (default: %(default)s)")
     ap.add_argument("--boot-timeout", type=int, default=0, metavar="B",
                     help="seconds the cell may spend booting before the first test")
     a = ap.parse_args(argv)
     try:
         entries = read_list(a.list or os.path.join(a.settings_dir, "kselftest-list.txt"))
+        rules = read_rig_timeouts(a.rig_timeouts)
     except OSError as e:
         print(f"timeouts: cannot read the test list: {e}", file=sys.stderr)
         return 2
-    required, per = required_seconds(entries, a.settings_dir, a.scale, a.tests)
+    required, per = required_seconds(entries, a.settings_dir, a.scale, a.tests, rules)
     cause = shortfall(a.cell_timeout, required, per, a.boot_timeout, a.scale)
     if cause:
         print(f"timeouts: {cause}", file=sys.stderr)

@@ -7,7 +7,7 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: $0 SRC_TREE OUT_DIR [release|debug] [SEED_TREE]
+usage: $0 SRC_TREE OUT_DIR [release|debug[-64k]] [SEED_TREE]
   Builds Image, modules and uapi headers of SRC_TREE into OUT_DIR.
   When OUT_DIR is a direct child of SRC_TREE, kbuild uses relative paths,
   and a first build of OUT_DIR can start from SEED_TREE/<basename OUT_DIR>,
@@ -35,11 +35,13 @@ done
 
 frags=("$top/tools/testing/selftests/kvm/config" "$top/tools/testing/selftests/vfio/config"
        "$top/rig/kconfig/rig.config")
+# VARIANT is release or debug, with -64k for a 64 KiB page kernel.
 case "$variant" in
-release) ;;
-debug) frags+=("$top/rig/kconfig/debug.config") ;;
-*) die "unknown variant '$variant' (release or debug)" ;;
+release|release-64k) ;;
+debug|debug-64k) frags+=("$top/rig/kconfig/debug.config") ;;
+*) die "unknown variant '$variant' (release or debug, optionally with -64k)" ;;
 esac
+case "$variant" in *-64k) frags+=("$top/rig/kconfig/64k.config") ;; esac
 
 # Seed a first build from the other tree's (see usage). Only when both are
 # git trees with a common commit; otherwise the build is simply cold.

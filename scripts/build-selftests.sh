@@ -1,18 +1,21 @@
 #!/bin/bash
-# Cross-build the pfnmap KVM selftests (and vfio, when present) into the
-# kselftest install layout.
+# Cross-build the pfnmap selftests into the kselftest install layout, the way
+# a maintainer does after applying the series: the tests come with the tree
+# (kernel-patch/'s "KVM: arm64: selftests:" patches), and the kernel's own
+# selftest Makefiles build them. Nothing is copied into the tree; objects go
+# to OUT/obj.
 set -euo pipefail
 
 usage() {
 	cat <<USAGE
 Usage: $(basename "$0") TREE KHDR OUT
 
-  TREE  Linux source tree (6.12); our tools/ is copied over TREE/tools/
+  TREE  Linux source tree with the series applied (build/src/patched)
   KHDR  headers_install output (holds include/linux/kvm.h)
-  OUT   output dir; the install goes to OUT/kselftest_install
+  OUT   output dir; objects go to OUT/obj, the install to OUT/kselftest_install
 
 Environment:
-  FULL=1          build every KVM selftest, not only aarch64/pfnmap_*
+  FULL=1          build every KVM selftest, not only the pfnmap_* ones
   JOBS=N          parallel make jobs (default 2)
   CROSS_COMPILE   default aarch64-linux-gnu-
 USAGE
@@ -28,45 +31,40 @@ fi
 
 [[ -d "$1" ]] || die "TREE $1 does not exist"
 [[ -d "$2" ]] || die "KHDR $2 does not exist (make ARCH=arm64 headers_install INSTALL_HDR_PATH=$2)"
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tree="$(realpath "$1")"
 khdr="$(realpath "$2")"
 out="$(realpath -m "$3")"
 cross="${CROSS_COMPILE:-aarch64-linux-gnu-}"
 jobs="${JOBS:-2}"
-kvm="$tree/tools/testing/selftests/kvm"
+st="$tree/tools/testing/selftests"
 
-[[ -d "$kvm" ]] || die "$tree is not a kernel tree (no tools/testing/selftests/kvm)"
+[[ -d "$st/kvm" ]] || die "$tree is not a kernel tree (no tools/testing/selftests/kvm)"
 [[ -f "$khdr/include/linux/kvm.h" ]] || die "$khdr has no include/linux/kvm.h (make ARCH=arm64 headers_install INSTALL_HDR_PATH=$khdr)"
 command -v "${cross}gcc" >/dev/null || die "${cross}gcc not found (install gcc-aarch64-linux-gnu)"
 
-rsync -a "$repo/tools/" "$tree/tools/"
-
-# 6.12 keeps the lists in Makefile; later kernels moved them to Makefile.kvm.
-mk="$kvm/Makefile.kvm"
-[[ -f "$mk" ]] || mk="$kvm/Makefile"
-if ! grep -q '^include aarch64/pfnmap.mk' "$mk"; then
-	grep -q '^include \.\./lib\.mk' "$mk" || die "$mk has no 'include ../lib.mk' line"
-	sed -i 's|^include \.\./lib\.mk|include aarch64/pfnmap.mk\n&|' "$mk"
-fi
-
-targets="kvm"
-[[ -f "$tree/tools/testing/selftests/vfio/Makefile" ]] && targets="kvm vfio"
+# The KVM selftests moved to arm64/ and Makefile.kvm in 6.14.
+ad=aarch64
+[[ -d "$st/kvm/arm64" ]] && ad=arm64
+mk="$st/kvm/Makefile.kvm"
+[[ -f "$mk" ]] || mk="$st/kvm/Makefile"
+progs="$(sed -n "s|^TEST_GEN_PROGS_$ad += \\($ad/pfnmap_.*\\)|\\1|p" "$mk" | tr '\n' ' ')"
+[[ -n "$progs" ]] || die "$tree has no pfnmap selftests in ${mk#"$tree"/}: apply the whole series (scripts/prepare-source.sh)"
+[[ -f "$st/vfio/lib/pfnmap_vfio.mk" ]] || die "$tree has no pfnmap VFIO selftests: apply the whole series (scripts/prepare-source.sh)"
 
 cc="${cross}gcc"
 command -v ccache >/dev/null && cc="ccache $cc"
 
-args=(-C "$tree/tools/testing/selftests" -j"$jobs"
-      TARGETS="$targets" ARCH=arm64 CROSS_COMPILE="$cross" CC="$cc"
+args=(-C "$st" -j"$jobs" O="$out/obj"
+      TARGETS="kvm vfio" ARCH=arm64 CROSS_COMPILE="$cross" CC="$cc"
       KHDR_INCLUDES="-isystem $khdr/include" EXTRA_CFLAGS=-static)
 if [[ "${FULL:-0}" != 1 ]]; then
 	# A command-line value overrides every += in the Makefile: ours only.
-	progs="$(sed -n 's|^TEST_GEN_PROGS_aarch64 += ||p' "$kvm/aarch64/pfnmap.mk" | tr '\n' ' ')"
-	args+=(TEST_GEN_PROGS_aarch64="$progs")
+	args+=(TEST_GEN_PROGS_$ad="$progs")
 fi
 
 mkdir -p "$out"
 log="$out/build.log"
+rm -rf "$out/kselftest_install"
 if ! nice -n 10 make "${args[@]}" install INSTALL_PATH="$out/kselftest_install" >"$log" 2>&1; then
 	echo "build-selftests: build failed; last errors:" >&2
 	{ grep -E 'error:|Error [0-9]+' "$log" || tail -5 "$log"; } | head -8 | sed 's/^/  /' >&2
@@ -76,4 +74,8 @@ fi
 for f in run_kselftest.sh kselftest-list.txt; do
 	[[ -f "$out/kselftest_install/$f" ]] || die "install produced no $f"
 done
-echo "build-selftests: installed to $out/kselftest_install ($targets)"
+for p in $progs; do
+	grep -qx "kvm:${p#"$ad"/}" "$out/kselftest_install/kselftest-list.txt" ||
+		die "kselftest-list.txt does not list kvm:${p#"$ad"/}"
+done
+echo "build-selftests: installed to $out/kselftest_install ($(grep -c . "$out/kselftest_install/kselftest-list.txt") tests)"

@@ -7,6 +7,7 @@ set -euo pipefail
 usage() {
 	cat <<USAGE
 usage: $0 [--kernels "baseline patched"] [--cells "CELL..."] [--variant release|debug]
+          [--pages 4k|64k]
           [--tests GLOB] [--build DIR] [--results DIR] [--no-deps]
   Kernels: "baseline" and "patched" are Debian's linux-source-6.12 without
   and with kernel-patch/. Any other NAME is the kernel tree given by the
@@ -17,12 +18,13 @@ usage: $0 [--kernels "baseline patched"] [--cells "CELL..."] [--variant release|
 USAGE
 }
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernels="baseline patched" cells= variant=release tests='*'
+kernels="baseline patched" cells= variant=release tests='*' pages=4k
 build="$top/build" results="$top/results" deps=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernels) kernels=$2; shift ;; --cells) cells=$2; shift ;;
 	--variant) variant=$2; shift ;; --tests) tests=$2; shift ;;
+	--pages) pages=$2; shift ;;
 	--build) build=$2; shift ;; --results) results=$2; shift ;;
 	--no-deps) deps=0 ;;
 	-h|--help) usage; exit 0 ;;
@@ -32,6 +34,9 @@ while [ $# -gt 0 ]; do
 done
 case "$variant" in release) suffix= ;; debug) suffix=-debug ;;
 *) echo "conformance: VARIANT must be release or debug, not '$variant'" >&2; exit 2 ;; esac
+# PAGES=64k builds 64 KiB page kernels ("release-64k"), in their own folders.
+case "$pages" in 4k) ;; 64k) variant+=-64k suffix+=-64k ;;
+*) echo "conformance: PAGES must be 4k or 64k, not '$pages'" >&2; exit 2 ;; esac
 die() { echo "conformance: $*" >&2; exit 2; }
 # Catch bad input before anything is built.
 matrix_cells=$(awk '!/^#/ && NF {print $1}' "$top/rig/matrix.tsv" | tr '\n' ' ')
@@ -68,6 +73,9 @@ export RIG_BUSYBOX="$build/guest-tools/busybox"
 
 step "sources"
 "$top/scripts/prepare-source.sh" "$build" -
+# The series ends with the selftests, made from tools/: an edited test
+# reaches the patched tree, and the build, through its patch.
+"$top/scripts/selftest-patches.sh" --tree "$build/src/baseline" >/dev/null
 
 step "kernels ($variant)"
 export CCACHE_DIR="$build/ccache"
@@ -77,7 +85,11 @@ mkdir -p "$build/kernels"
 # costs about one kernel compile plus what the series touches.
 for k in baseline patched; do
 	case " $kernels " in *" $k "*) ;; *) continue ;; esac
-	[ "$k" = baseline ] || "$top/scripts/prepare-source.sh" "$build" "$top/kernel-patch"
+	if [ "$k" = patched ]; then
+		ts=$(date +%s)
+		"$top/scripts/prepare-source.sh" "$build" "$top/kernel-patch"
+		echo "sources: patched tree ready in $(( $(date +%s) - ts ))s"
+	fi
 	"$top/scripts/build-kernel.sh" "$build/src/$k" "$build/src/$k/out-$variant" "$variant" \
 		"$build/src/baseline"
 	ln -sfn "../src/$k/out-$variant" "$build/kernels/$k$suffix"
@@ -92,7 +104,9 @@ done
 step "selftests"
 # Built once, from the patched tree (it has the series' uapi), and run on
 # every kernel: the same artefact a vendor runs on hardware.
+ts=$(date +%s)
 "$top/scripts/build-selftests.sh" "$build/src/patched" "$build/kernels/patched$suffix/hdr" "$build/selftests"
+echo "selftests: built in $(( $(date +%s) - ts ))s"
 "$top/scripts/package-kselftest.sh" "$build/selftests" "$build/kselftest-pfnmap.tar.gz"
 
 step "initramfs"

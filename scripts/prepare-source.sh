@@ -78,9 +78,30 @@ if [ "$(cat "$patched/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
 	rm -rf "$patched".tmp/.git/worktrees
 	mv "$patched".tmp "$patched"
 	git -C "$patched" checkout -q --detach refs/tags/baseline
+	fresh=1
 fi
 
-if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ]; then
+apply_series() {
+	local p
+	for p in "${series[@]}"; do
+		if ! git am -q --keep-cr "$p" >/dev/null 2>"$build/src/am.err"; then
+			git am --abort >/dev/null 2>&1 || true
+			echo "prepare-source: patch does not apply: $(basename "$p")" >&2
+			sed 's/^/  /' "$build/src/am.err" | head -20 >&2
+			rm -f "$build/src/.patched-sum"
+			exit 1
+		fi
+	done
+}
+
+if [ "${fresh:-0}" = 1 ]; then
+	# A fresh copy: apply in place, no scratch checkout needed.
+	echo "prepare-source: applying ${#series[@]} patches"
+	cd "$patched"
+	apply_series
+	git tag -f series HEAD >/dev/null
+	echo "$sum" >"$build/src/.patched-sum"
+elif [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ]; then
 	echo "prepare-source: applying ${#series[@]} patches"
 	cd "$patched"
 	git worktree prune
@@ -92,15 +113,7 @@ if [ "$(cat "$build/src/.patched-sum" 2>/dev/null)" != "$sum" ]; then
 	cd "$scratch"
 	git am --abort >/dev/null 2>&1 || true
 	git reset -q --hard refs/tags/baseline
-	for p in "${series[@]}"; do
-		if ! git am -q --keep-cr "$p" >/dev/null 2>"$build/src/am.err"; then
-			git am --abort >/dev/null 2>&1 || true
-			echo "prepare-source: patch does not apply: $(basename "$p")" >&2
-			sed 's/^/  /' "$build/src/am.err" | head -20 >&2
-			rm -f "$build/src/.patched-sum"
-			exit 1
-		fi
-	done
+	apply_series
 	head=$(git rev-parse HEAD)
 	git tag -f series "$head" >/dev/null
 	git -C "$patched" checkout -q -f --detach "$head"

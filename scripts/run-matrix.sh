@@ -8,7 +8,7 @@ set -euo pipefail
 usage() {
 	cat <<USAGE
 usage: $0 --run-dir DIR --build DIR [--kernels "baseline patched"]
-          [--cells "max-vhe ..."] [--variant release|debug] [--tests GLOB]
+          [--cells "max-vhe ..."] [--variant release|debug[-64k]] [--tests GLOB]
   Expects DIR/kernels/<kernel>[-debug]/arch/arm64/boot/Image and
   DIR/initramfs/<kernel>[-debug].cpio.gz from the build steps.
   RIG_NVGRACE=0 leaves out the emulated nvgrace-gpu device (VFIO tests skip).
@@ -29,8 +29,9 @@ done
 [ -n "$run" ] && [ -n "$build" ] || { usage >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 suffix= scale=1
-if [ "$variant" = debug ]; then
-	suffix=-debug
+case "$variant" in *-64k) suffix=-64k ;; esac
+if [ "${variant%-64k}" = debug ]; then
+	suffix=-debug$suffix
 	# KASAN, lockdep and DEBUG_VM slow the tests down several times over.
 	scale=${RIG_DEBUG_TIMEOUT_SCALE:-3}
 fi

@@ -27,7 +27,11 @@ sysfs_write() {
 
 for bdf in "$@"; do
 	dev=/sys/bus/pci/devices/$bdf
-	[ -f "$state/$bdf" ] || { echo "# cleanup.sh: $bdf was not set up by setup.sh" >&2; rc=1; continue; }
+	if [ ! -f "$state/$bdf" ]; then
+		echo "# cleanup.sh: $bdf was not set up by setup.sh" >&2
+		rc=1
+		continue
+	fi
 	orig=$(cat "$state/$bdf")
 	[ -d "$dev" ] || { rm -f "$state/$bdf"; continue; }
 	[ ! -L "$dev/driver" ] || sysfs_write "$bdf" "$dev/driver/unbind"

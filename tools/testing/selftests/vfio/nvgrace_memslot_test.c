@@ -20,8 +20,8 @@
 
 #include "kselftest_harness.h"
 #include "pfnmap_util.h"
-#include "vfio_kvm.h"
-#include "vfio_util.h"
+#include "pfnmap_vfio_kvm.h"
+#include "pfnmap_vfio.h"
 
 static const char *device_bdf;
 
@@ -85,8 +85,8 @@ FIXTURE_SETUP(nvgrace_memslot)
 	self->hva = vfio_pci_mmap(&self->dev, variant->index, self->region.mmap_offset,
 				  self->region.mmap_size,
 				  vfio_aligned_hint(self->region.mmap_size, PFNMAP_SZ_1G));
-	ASSERT_NE(MAP_FAILED, self->hva) TH_LOG("mmap of region %u: %s",
-						 variant->index, strerror(errno));
+	ASSERT_NE(MAP_FAILED, self->hva)
+		TH_LOG("mmap of region %u: %s", variant->index, strerror(errno));
 }
 
 FIXTURE_TEARDOWN(nvgrace_memslot)
@@ -108,8 +108,9 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 	vfio_kvm_create(&p, self->hva, size);
 	if (p.slot_errno) {
 		vfio_kvm_destroy(&p);
-		ASSERT_TRUE(refused_ok) TH_LOG("memslot over region %u refused: %s (cap=%d)",
-					      variant->index, strerror(p.slot_errno), self->cap);
+		ASSERT_TRUE(refused_ok)
+			TH_LOG("memslot over region %u refused: %s (cap=%d)",
+			       variant->index, strerror(p.slot_errno), self->cap);
 		ASSERT_EQ(EINVAL, p.slot_errno);
 		ksft_print_msg("cap=0: memslot over cacheable usemem refused with EINVAL\n");
 		return;
@@ -120,12 +121,13 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 				   variant->s2_type, self->pa, &s2) == 0;
 	vfio_kvm_destroy(&p);
 
-	ksft_print_msg("%lu pages; guest bad %lu (first %lu), host bad %lu (first %lu); execute %s\n",
+	ksft_print_msg("%lu pages; guest bad %lu (first %lu), host bad %lu (first %lu)\n",
 		       (unsigned long)p.pages, (unsigned long)p.guest_bad,
 		       (unsigned long)p.guest_first_bad, (unsigned long)p.host_bad,
-		       (unsigned long)p.host_first_bad, p.exec ? "ran" : "aborted");
+		       (unsigned long)p.host_first_bad);
+	ksft_print_msg("execute %s\n", p.exec ? "ran" : "aborted");
 	if (view)
-		ksft_print_msg("stage 2: %lu of %lu bytes mapped, %lu %s, other %s, largest leaf %s\n",
+		ksft_print_msg("stage 2: %lu of %lu bytes mapped, %lu %s, other %s, largest %s\n",
 			       (unsigned long)s2.mapped, (unsigned long)size,
 			       (unsigned long)s2.bytes_of_type,
 			       pfnmap_s2_type_name(variant->s2_type),
@@ -138,15 +140,17 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 			TH_LOG("stage 2 maps the cacheable usemem as %s",
 			       pfnmap_s2_type_name(s2.other));
 		else if (!p.exec)
-			TH_LOG("guest execute aborted: the cacheable usemem is mapped Device-nGnRE at stage 2 (demotion)");
+			TH_LOG("guest execute aborted: stage 2 demotes the usemem to Device");
 		ASSERT_EQ(EINVAL, p.slot_errno)
-			TH_LOG("cap=0 but the memslot over cacheable usemem was accepted; expected EINVAL");
+			TH_LOG("cap=0, yet the memslot over usemem was accepted");
 	}
 
-	EXPECT_EQ(0, p.guest_bad) TH_LOG("guest saw wrong host data, first at page %lu",
-					  (unsigned long)p.guest_first_bad);
-	EXPECT_EQ(0, p.host_bad) TH_LOG("host saw wrong guest data, first at page %lu",
-					 (unsigned long)p.host_first_bad);
+	EXPECT_EQ(0, p.guest_bad)
+		TH_LOG("guest saw wrong host data, first at page %lu",
+		       (unsigned long)p.guest_first_bad);
+	EXPECT_EQ(0, p.host_bad)
+		TH_LOG("host saw wrong guest data, first at page %lu",
+		       (unsigned long)p.host_first_bad);
 	if (view) {
 		ASSERT_EQ(size, s2.mapped) TH_LOG("not every touched page has a stage-2 leaf");
 		ASSERT_EQ(size, s2.bytes_of_type)
@@ -161,12 +165,13 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 	}
 	if (variant->cacheable) {
 		ASSERT_EQ(1, p.exec)
-			TH_LOG("guest execute from usemem aborted: KVM mapped the cacheable usemem Device-nGnRE at stage 2 (demotion; expected Normal-WB)");
+			TH_LOG("execute from usemem aborted: stage 2 is Device, not Normal-WB");
 		ksft_print_msg("stage-2 type inferred by the execute probe: cacheable\n");
 		return;
 	}
 	ASSERT_EQ(0, p.exec) TH_LOG("guest executed from Normal-NC resmem: stage 2 is cacheable");
-	SKIP(return, "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs the stage-2 view: enable CONFIG_KVM_ARM_STAGE2_DEBUGFS");
+	SKIP(return,
+	     "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs the stage-2 view: enable CONFIG_KVM_ARM_STAGE2_DEBUGFS");
 }
 
 int main(int argc, char *argv[])

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "vfio_kvm.h"
-#include "vfio_util.h"
+#include "pfnmap_vfio_kvm.h"
+#include "pfnmap_vfio.h"
 
 static const char *device_bdf;
 

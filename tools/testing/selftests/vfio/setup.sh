@@ -52,6 +52,7 @@ for bdf in "$@"; do
 	sysfs_write "$driver" "$dev/driver_override"
 	sysfs_write "$bdf" /sys/bus/pci/drivers_probe
 	now=$(driver_of "$dev")
-	[ "$now" = "$driver" ] || die "$bdf did not bind to $driver (bound to '${now:-nothing}'; is CONFIG for $driver set? see dmesg)"
+	[ "$now" = "$driver" ] ||
+		die "$bdf did not bind to $driver (now '${now:-nothing}'; see dmesg)"
 	echo "# $bdf: bound to $driver (was ${cur:-unbound})"
 done

@@ -17,8 +17,8 @@
 
 #include "kselftest_harness.h"
 #include "pfnmap_util.h"
-#include "vfio_kvm.h"
-#include "vfio_util.h"
+#include "pfnmap_vfio_kvm.h"
+#include "pfnmap_vfio.h"
 
 #define IVSHMEM_VENDOR	0x1af4
 #define IVSHMEM_DEVICE	0x1110
@@ -98,19 +98,22 @@ TEST_F_TIMEOUT(vfio_pci_memslot, bar_is_normal_nc_at_stage2, 300)
 					   S2T_NORMAL_NC, 0, &s2) == 0;
 	vfio_kvm_destroy(&p);
 	if (!self->ram)
-		SKIP(return, "BAR %u of %s may be real MMIO: the guest access test only runs on QEMU's ivshmem-plain",
-		     self->index, device_bdf);
+		SKIP(return, "BAR %u of %s may be real MMIO: %s", self->index, device_bdf,
+		     "the guest access test only runs on QEMU's ivshmem-plain");
 
 	ksft_print_msg("%lu pages; guest bad %lu, host bad %lu; execute %s\n",
 		       (unsigned long)p.pages, (unsigned long)p.guest_bad,
 		       (unsigned long)p.host_bad, p.exec ? "ran" : "aborted");
-	EXPECT_EQ(0, p.guest_bad) TH_LOG("guest saw wrong host data, first at page %lu",
-					  (unsigned long)p.guest_first_bad);
-	EXPECT_EQ(0, p.host_bad) TH_LOG("host saw wrong guest data, first at page %lu",
-					 (unsigned long)p.host_first_bad);
+	EXPECT_EQ(0, p.guest_bad)
+		TH_LOG("guest saw wrong host data, first at page %lu",
+		       (unsigned long)p.guest_first_bad);
+	EXPECT_EQ(0, p.host_bad)
+		TH_LOG("host saw wrong guest data, first at page %lu",
+		       (unsigned long)p.host_first_bad);
 	ASSERT_EQ(0, p.exec) TH_LOG("guest executed from a vfio-pci BAR: stage 2 is cacheable");
 	if (!view)
-		SKIP(return, "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs the stage-2 view: enable CONFIG_KVM_ARM_STAGE2_DEBUGFS");
+		SKIP(return,
+		     "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs the stage-2 view: enable CONFIG_KVM_ARM_STAGE2_DEBUGFS");
 	ksft_print_msg("stage 2: %lu of %lu bytes mapped, other type %s\n",
 		       (unsigned long)s2.mapped, (unsigned long)size,
 		       s2.other < 0 ? "none" : pfnmap_s2_type_name(s2.other));

@@ -111,7 +111,7 @@ FIXTURE_SETUP(layout)
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, self->bytes);
 	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 				  self->bytes, self->r.hva);
-	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, self->bytes / self->page);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, self->bytes);
 	g_page = self->page;
 	g_npages = self->bytes / self->page;
 	g_hole = (variant->flags & TEST_PFNMAP_F_HOLE) ?
@@ -162,4 +162,4 @@ TEST_F(layout, every_page_reads_its_pfn_and_no_block_covers_a_break)
 	}
 }
 
-TEST_HARNESS_MAIN
+PFNMAP_HARNESS_MAIN

@@ -16,7 +16,7 @@
 #include "pfnmap_harness.h"
 #include "ucall_common.h"
 
-#define PAGE		4096UL
+#define PAGE		pfnmap_page_size
 #define NPAGES		2
 #define WORDS		(PAGE / 8)
 #define ROUNDS		3
@@ -72,7 +72,7 @@ static void map_under_test(struct __test_metadata *_metadata,
 			       pfnmap_s2_type_name(expect));
 		SKIP(return, "cap=0: cacheable PFNMAP memslot refused (CAP-4); the other kinds are checked");
 	}
-	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 }
 
 FIXTURE_SETUP(cmo)
@@ -253,11 +253,11 @@ FIXTURE_SETUP(zva)
 				NPAGES * PAGE, true, NULL));
 	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 				  NPAGES * PAGE, self->r.hva);
-	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 	/* Calibration page: ordinary memory, Device at stage 1. */
 	vm_userspace_mem_region_add(self->vm, VM_MEM_SRC_ANONYMOUS, CAL_GPA,
 				    CAL_SLOT, 1, 0);
-	virt_map(self->vm, CAL_GPA, CAL_GPA, 1);
+	pfnmap_virt_map(self->vm, CAL_GPA, PAGE);
 	pfnmap_set_s1_attr(self->vm, CAL_GPA, MT_DEVICE_nGnRE);
 }
 

@@ -21,7 +21,7 @@
 #include "pfnmap_harness.h"
 #include "ucall_common.h"
 
-#define PAGE		4096UL
+#define PAGE		pfnmap_page_size
 #define NPAGES		4
 #define WORDS		(PAGE / 8)
 #define DEV_SEED	0x61
@@ -105,7 +105,7 @@ FIXTURE_SETUP(cow)
 	pfnmap_fill(self->shared.hva, NPAGES * PAGE, DEV_SEED);
 	pfnmap_put_code((uint8_t *)self->shared.hva + 2 * PAGE, CODE_TAG);
 	pfnmap_clean_poc((uint64_t)self->shared.hva, NPAGES * PAGE);
-	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 }
 
 FIXTURE_TEARDOWN(cow)
@@ -357,7 +357,7 @@ TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_fails_run_with_efault)
 	ASSERT_NE(MAP_FAILED, self->anon);
 	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 				  NPAGES * PAGE, self->anon);
-	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 	ASSERT_EQ(0, pfnmap_map(&r, variant->type, variant->flags, 0,
 				NPAGES * PAGE, true, self->anon));
 	self->r = r;
@@ -429,7 +429,7 @@ TEST(mte_vm_tags_work_on_anonymous_memory)
 		SKIP(return, MTE_SKIP);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFNMAP_TEST_GPA,
 				    PFNMAP_TEST_SLOT, NPAGES, 0);
-	virt_map(vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 	for (page = 0; page < NPAGES; page++)
 		pfnmap_set_s1_attr(vm, PFNMAP_TEST_GPA + page * PAGE, MT_TAGGED);
 

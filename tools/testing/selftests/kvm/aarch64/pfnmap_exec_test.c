@@ -17,7 +17,7 @@
 #include "pfnmap_harness.h"
 #include "ucall_common.h"
 
-#define PAGE		4096UL
+#define PAGE		pfnmap_page_size
 #define NPAGES		2
 #define CODE_GPA	PFNMAP_TEST_GPA
 #define TAG1		0x111
@@ -39,7 +39,7 @@ static struct kvm_vm *setup_vm(struct __test_metadata *_metadata,
 		    "mmap of a %s provider VMA failed", pfnmap_type_name(type));
 	vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 				  NPAGES * PAGE, r->hva);
-	virt_map(vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 	return vm;
 }
 

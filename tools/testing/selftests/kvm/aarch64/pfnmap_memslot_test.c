@@ -17,7 +17,7 @@
 #include "pfnmap_harness.h"
 #include "ucall_common.h"
 
-#define PAGE		4096UL
+#define PAGE		pfnmap_page_size
 #define NONLINEAR	0u
 #define NC_ALLOW	TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
 #define WB		TEST_PFNMAP_TYPE_NORMAL_WB
@@ -147,7 +147,7 @@ TEST_F(kind, memslot_is_accepted_unless_cacheable_with_cap_0)
 {
 	int err;
 
-	ksft_print_msg("REQ: %s\n", variant->req);
+	pfnmap_print_req(variant->req, self->vm && self->expect == S2T_REFUSED);
 	PFNMAP_REQUIRE_PROVIDER(PAGE);
 	err = slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA, PAGE,
 			 self->r.hva);
@@ -367,7 +367,7 @@ FIXTURE_SETUP(replace)
 				0, S27_PAGES * PAGE, true, NULL));
 	ASSERT_EQ(0, slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 				S27_PAGES * PAGE, self->r.hva));
-	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, S27_PAGES);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, S27_PAGES * PAGE);
 }
 
 FIXTURE_TEARDOWN(replace)

@@ -18,7 +18,7 @@
 #include "pfnmap_harness.h"
 #include "ucall_common.h"
 
-#define PAGE		4096UL
+#define PAGE		pfnmap_page_size
 #define NPAGES		4
 #define HOST_SEED	0x51
 #define GUEST_SEED	0x52
@@ -153,10 +153,10 @@ FIXTURE_SETUP(kind)
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: %s\n", variant->req);
-	PFNMAP_REQUIRE_PROVIDER((variant->flags & LINEAR) ? 0 : NPAGES * PAGE);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
 					  pfnmap_env()->cap);
+	pfnmap_print_req(variant->req, self->expect == S2T_REFUSED);
+	PFNMAP_REQUIRE_PROVIDER((variant->flags & LINEAR) ? 0 : NPAGES * PAGE);
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, NPAGES * PAGE);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
 				NPAGES * PAGE, true, NULL));
@@ -172,7 +172,7 @@ FIXTURE_SETUP(kind)
 			       pfnmap_s2_type_name(self->expect));
 		return;
 	}
-	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 }
 
 FIXTURE_TEARDOWN(kind)
@@ -230,6 +230,11 @@ TEST_F(kind, memslot_data_and_exec_behave_as_spec_says)
 	}
 	got = run_round_trip(_metadata, self->vcpu, self->r.hva);
 	check_exec_oracle(_metadata, self->expect, got, what);
+	/* Behaviour shows "not Normal"; which non-cacheable type, only the view */
+	if (!pfnmap_s2_type_is_cacheable(self->expect) && !pfnmap_env()->s2view &&
+	    !_metadata->exit_code)
+		SKIP(return, "data round trip passed and execution aborted: stage 2 is not Normal, but only the stage-2 view tells %s from the other non-cacheable types (%s)",
+		     pfnmap_s2_type_name(self->expect), pfnmap_no_view_reason);
 }
 
 TEST_F(kind, stage2_view_shows_the_spec_attribute)
@@ -285,7 +290,7 @@ FIXTURE_SETUP(ordinary)
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, ORDINARY_PAGES * PAGE);
 	vm_userspace_mem_region_add(self->vm, variant->src, PFNMAP_TEST_GPA,
 				    PFNMAP_TEST_SLOT, ORDINARY_PAGES, 0);
-	virt_map(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA, NPAGES);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 }
 
 FIXTURE_TEARDOWN(ordinary)

@@ -5,6 +5,8 @@
 #ifndef SELFTEST_KVM_PFNMAP_HARNESS_H
 #define SELFTEST_KVM_PFNMAP_HARNESS_H
 
+#include <string.h>
+
 #include "kselftest_harness.h"
 #include "pfnmap_util.h"
 
@@ -24,6 +26,28 @@ static inline bool pfnmap_have_provider(uint64_t nonlinear_bytes)
 	const char *reason;
 
 	return pfnmap_provider(&info, nonlinear_bytes, &reason);
+}
+
+/*
+ * Prints the case's "REQ:" line for the path it checks. A case over a kind
+ * KVM must refuse (cap = 0) checks the refusal, CAP-4, and nothing of what
+ * a mapping would have shown: it does not count for S2-1, S2-6, CAP-3,
+ * SEC-1 or NV-1. A case that maps the kind does not count for CAP-4.
+ */
+static inline void pfnmap_print_req(const char *req, bool refusal_path)
+{
+	static const char mapped_only[] = " S2-1 S2-6 CAP-3 SEC-1 NV-1 ";
+	char buf[128], out[160] = "", word[16], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", req);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		snprintf(word, sizeof(word), " %s ", tok);
+		if (!strcmp(tok, "CAP-4") ||
+		    (refusal_path && strstr(mapped_only, word)))
+			continue;
+		strncat(out, word + 1, sizeof(out) - strlen(out) - 1);
+	}
+	ksft_print_msg("REQ: %s%s\n", out, refusal_path ? "CAP-4" : "");
 }
 
 /* Probe and print "# ENV:" once in the parent; every case inherits it. */

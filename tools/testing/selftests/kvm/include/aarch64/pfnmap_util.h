@@ -25,6 +25,19 @@
 #define PFNMAP_TEST_SLOT	10
 #define PFNMAP_SZ_1G		(1UL << 30)
 
+/*
+ * The host's page size (4, 16 or 64 KiB): memslots, provider mappings and
+ * the stage-2 view work in it. Set before main(); guest code reads the copy
+ * that pfnmap_vcpu_install_handlers() puts in the guest.
+ */
+extern uint64_t pfnmap_page_size;
+/* A level-2 stage-2 block of the host granule: 2 MiB, 32 MiB or 512 MiB */
+#define PFNMAP_PMD_BLOCK	(pfnmap_page_size * (pfnmap_page_size / 8))
+/* The largest block a region aligned as ours can get: 1 GiB with 4 KiB pages, else level 2 */
+uint64_t pfnmap_largest_block(void);
+/* virt_map() of @bytes at @gpa (identity), in the guest's own page size */
+void pfnmap_virt_map(struct kvm_vm *vm, uint64_t gpa, uint64_t bytes);
+
 /* Tri-state answers: a feature the host does not reveal is "unknown". */
 #define PFNMAP_UNKNOWN		(-1)
 

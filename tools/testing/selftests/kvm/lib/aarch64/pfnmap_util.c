@@ -512,6 +512,23 @@ static void guest_dabt_handler(struct ex_regs *regs)
 	regs->pc += 4;
 }
 
+uint64_t pfnmap_page_size;
+
+static void __attribute__((constructor)) pfnmap_page_size_init(void)
+{
+	pfnmap_page_size = getpagesize();
+}
+
+uint64_t pfnmap_largest_block(void)
+{
+	return pfnmap_page_size == 4096 ? PFNMAP_PMD_BLOCK * 512 : PFNMAP_PMD_BLOCK;
+}
+
+void pfnmap_virt_map(struct kvm_vm *vm, uint64_t gpa, uint64_t bytes)
+{
+	virt_map(vm, gpa, gpa, (bytes + vm->page_size - 1) / vm->page_size);
+}
+
 struct kvm_vm *pfnmap_vm_create(struct kvm_vcpu **vcpu, void *guest_code,
 				uint64_t test_bytes)
 {
@@ -534,6 +551,7 @@ void pfnmap_vcpu_install_handlers(struct kvm_vcpu *vcpu)
 				guest_iabt_handler);
 	vm_install_sync_handler(vcpu->vm, VECTOR_SYNC_CURRENT, ESR_EC_DABT,
 				guest_dabt_handler);
+	sync_global_to_guest(vcpu->vm, pfnmap_page_size);
 }
 
 void pfnmap_set_s1_attr(struct kvm_vm *vm, uint64_t gva, int attr_idx)

@@ -4,14 +4,14 @@
  * guest: a per-page data round trip, an execute probe, and the stage-2
  * attribute from the debugfs view when the kernel has it.
  */
-#ifndef SELFTEST_VFIO_KVM_H
-#define SELFTEST_VFIO_KVM_H
+#ifndef SELFTEST_PFNMAP_VFIO_KVM_H
+#define SELFTEST_PFNMAP_VFIO_KVM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "kvm_util.h"
-#include "vfio_util.h"
+#include "pfnmap_vfio.h"
 
 #ifndef KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED
 #define KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED 243
@@ -59,4 +59,4 @@ void vfio_kvm_create(struct vfio_kvm_probe *p, void *hva, uint64_t size);
 void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec);
 void vfio_kvm_destroy(struct vfio_kvm_probe *p);
 
-#endif /* SELFTEST_VFIO_KVM_H */
+#endif /* SELFTEST_PFNMAP_VFIO_KVM_H */

@@ -14,7 +14,17 @@
 #include <sys/mman.h>
 
 #include "pfnmap_util.h"
-#include "vfio_util.h"
+#include "pfnmap_vfio.h"
+
+#define NO_GROUP_REASON \
+	"device has no IOMMU group: bind it to a VFIO driver (vfio/setup.sh); without an IOMMU boot with vfio.enable_unsafe_noiommu_mode=1"
+
+static void dev_reset_fds(struct vfio_pci_device *dev)
+{
+	dev->container_fd = -1;
+	dev->group_fd = -1;
+	dev->fd = -1;
+}
 
 static bool is_bdf(const char *s)
 {
@@ -139,7 +149,7 @@ int vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf,
 	int group, iommu_type, err;
 
 	memset(dev, 0, sizeof(*dev));
-	dev->container_fd = dev->group_fd = dev->fd = -1;
+	dev_reset_fds(dev);
 	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
 	if (!vfio_pci_driver_of(bdf, dev->driver, sizeof(dev->driver))) {
 		*why = "no such PCI device (check VFIO_SELFTESTS_BDF)";
@@ -147,7 +157,7 @@ int vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf,
 	}
 	group = group_of(bdf);
 	if (group < 0) {
-		*why = "device has no IOMMU group: bind it to a VFIO driver (vfio/setup.sh); without an IOMMU boot with vfio.enable_unsafe_noiommu_mode=1";
+		*why = NO_GROUP_REASON;
 		return -ENODEV;
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
@@ -161,7 +171,7 @@ int vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf,
 	dev->group_fd = open(path, O_RDWR);
 	if (dev->group_fd < 0) {
 		err = -errno;
-		*why = "cannot open the VFIO group node (is the device bound to a VFIO driver? are we root?)";
+		*why = "cannot open the VFIO group node (not bound to VFIO? not root?)";
 		goto fail;
 	}
 	dev->container_fd = open("/dev/vfio/vfio", O_RDWR);
@@ -173,7 +183,7 @@ int vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf,
 	if (ioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status) ||
 	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		err = -EBUSY;
-		*why = "VFIO group not viable: bind every device of the IOMMU group to a VFIO driver";
+		*why = "VFIO group not viable: bind all its devices to a VFIO driver";
 		goto fail;
 	}
 	if (ioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &dev->container_fd) ||
@@ -202,7 +212,7 @@ void vfio_pci_device_close(struct vfio_pci_device *dev)
 		close(dev->group_fd);
 	if (dev->container_fd >= 0)
 		close(dev->container_fd);
-	dev->fd = dev->group_fd = dev->container_fd = -1;
+	dev_reset_fds(dev);
 }
 
 const char *vfio_selftests_open(struct vfio_pci_device *dev, const char *bdf,
@@ -211,7 +221,7 @@ const char *vfio_selftests_open(struct vfio_pci_device *dev, const char *bdf,
 	const char *why;
 	int ret;
 
-	dev->container_fd = dev->group_fd = dev->fd = -1;
+	dev_reset_fds(dev);
 	if (!bdf)
 		return vfio_selftests_no_bdf_reason(driver);
 	ret = vfio_pci_device_open(dev, bdf, &why);

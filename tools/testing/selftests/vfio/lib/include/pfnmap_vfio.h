@@ -4,8 +4,8 @@
  * it through its VFIO group (an IOMMU group, or a no-IOMMU group), query
  * and map its regions, and rebind it to another driver.
  */
-#ifndef SELFTEST_VFIO_UTIL_H
-#define SELFTEST_VFIO_UTIL_H
+#ifndef SELFTEST_PFNMAP_VFIO_H
+#define SELFTEST_PFNMAP_VFIO_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -91,4 +91,4 @@ void *vfio_aligned_hint(uint64_t len, uint64_t align);
 /* True if any mapping of this process intersects [addr, addr + len). */
 bool vfio_range_has_mapping(const void *addr, uint64_t len);
 
-#endif /* SELFTEST_VFIO_UTIL_H */
+#endif /* SELFTEST_PFNMAP_VFIO_H */

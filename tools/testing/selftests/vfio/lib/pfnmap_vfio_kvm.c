@@ -18,7 +18,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "pfnmap_util.h"
-#include "vfio_kvm.h"
+#include "pfnmap_vfio_kvm.h"
 
 #define EXEC_OFFSET	2048
 #define EXEC_TAG	0x5a17
@@ -45,13 +45,13 @@ static void guest_code(uint64_t gva, uint64_t pages, uint64_t page_size,
 		       uint64_t exec)
 {
 	uint64_t i, bad = 0, first_bad = 0, ret;
-	volatile uint64_t *p;
+	uint64_t *p;
 
 	for (i = 0; i < pages; i++) {
-		p = (volatile uint64_t *)(gva + i * page_size);
-		if (p[0] != host_word(i) && !bad++)
+		p = (uint64_t *)(gva + i * page_size);
+		if (READ_ONCE(p[0]) != host_word(i) && !bad++)
 			first_bad = i;
-		p[1] = guest_word(i);
+		WRITE_ONCE(p[1], guest_word(i));
 	}
 	GUEST_SYNC_ARGS(1, bad, first_bad, 0, 0);
 
@@ -93,17 +93,20 @@ void vfio_kvm_print_env(const char *bdf)
 	struct vfio_region r;
 	const char *why;
 	uint32_t i;
+	bool mmap;
 
 	if (bdf && !vfio_pci_device_open(&dev, bdf, &why)) {
 		printf("# ENV: vfio_device=%s driver=%s vfio_iommu=%s\n",
 		       bdf, dev.driver, dev.iommu);
 		printf("# ENV: vfio_regions=");
-		for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++)
-			if (!vfio_pci_region_get(&dev, i, &r) && r.info.size)
-				printf("%u:0x%llx/0x%llx%s,", i,
-				       (unsigned long long)r.mmap_size,
-				       (unsigned long long)r.info.size,
-				       r.info.flags & VFIO_REGION_INFO_FLAG_MMAP ? "" : "(no-mmap)");
+		for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++) {
+			if (vfio_pci_region_get(&dev, i, &r) || !r.info.size)
+				continue;
+			mmap = r.info.flags & VFIO_REGION_INFO_FLAG_MMAP;
+			printf("%u:0x%llx/0x%llx%s,", i,
+			       (unsigned long long)r.mmap_size,
+			       (unsigned long long)r.info.size, mmap ? "" : "(no-mmap)");
+		}
 		printf("\n");
 		vfio_pci_device_close(&dev);
 	} else if (bdf) {
@@ -197,21 +200,21 @@ static void run_to(struct vfio_kvm_probe *p, uint64_t stage, struct ucall *uc)
 void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec)
 {
 	uint64_t ps = getpagesize(), i;
-	volatile uint64_t *w;
-	volatile uint32_t *code;
+	uint64_t *w;
+	uint32_t *code;
 	struct ucall uc;
 
 	p->pages = size / ps;
 	for (i = 0; i < p->pages; i++) {
-		w = (volatile uint64_t *)((char *)hva + i * ps);
-		w[0] = host_word(i);
-		w[1] = 0;
+		w = (uint64_t *)((char *)hva + i * ps);
+		WRITE_ONCE(w[0], host_word(i));
+		WRITE_ONCE(w[1], 0);
 	}
 	if (exec) {
 		/* Aligned 32-bit stores: the host alias may be Device memory. */
-		code = (volatile uint32_t *)((char *)hva + EXEC_OFFSET);
-		code[0] = 0xd2800000 | (EXEC_TAG << 5);	/* movz x0, #tag */
-		code[1] = 0xd65f03c0;			/* ret */
+		code = (uint32_t *)((char *)hva + EXEC_OFFSET);
+		WRITE_ONCE(code[0], 0xd2800000 | (EXEC_TAG << 5));	/* movz x0, #tag */
+		WRITE_ONCE(code[1], 0xd65f03c0);			/* ret */
 		__builtin___clear_cache((char *)code, (char *)(code + 2));
 	}
 
@@ -220,8 +223,8 @@ void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec)
 	p->guest_bad = uc.args[2];
 	p->guest_first_bad = uc.args[3];
 	for (i = 0; i < p->pages; i++) {
-		w = (volatile uint64_t *)((char *)hva + i * ps);
-		if (w[1] != guest_word(i) && !p->host_bad++)
+		w = (uint64_t *)((char *)hva + i * ps);
+		if (READ_ONCE(w[1]) != guest_word(i) && !p->host_bad++)
 			p->host_first_bad = i;
 	}
 	if (!exec)
