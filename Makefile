@@ -8,8 +8,9 @@ PAGES    ?= 4k
 KERNELS  ?= baseline patched
 CELLS    ?=
 TESTS    ?= *
-# Cells `make check` boots: one per kernel keeps CI short.
-CHECK_CELLS ?= max-vhe
+# Cells `make check` boots for each kernel: both policies, cap = 1 (FWB)
+# and cap = 0 (no FWB), within CI's budget.
+CHECK_CELLS ?= max-vhe n1-vhe
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -55,7 +56,7 @@ selftest-patches:
 	scripts/prepare-source.sh "$(BUILD)" -
 	scripts/selftest-patches.sh --tree "$(BUILD)/src/baseline"
 
-check: unit-tests lint checkpatch lava-validate
+check: unit-tests lint checkpatch lava-validate kunit
 	scripts/conformance.sh --no-deps --cells "$(CHECK_CELLS)" --build "$(BUILD)" --results "$(RESULTS)"
 
 kunit: deps

@@ -73,9 +73,14 @@ export RIG_BUSYBOX="$build/guest-tools/busybox"
 
 step "sources"
 "$top/scripts/prepare-source.sh" "$build" -
-# The series ends with the selftests, made from tools/: an edited test
-# reaches the patched tree, and the build, through its patch.
-"$top/scripts/selftest-patches.sh" --tree "$build/src/baseline" >/dev/null
+# The series ends with the selftests, made from tools/ into a copy of the
+# series under build/ (kernel-patch/ is never written by a run): an edited
+# test reaches the patched tree, and the build, through its patch.
+series="$build/series"
+mkdir -p "$series"
+rsync -a --delete --include='[0-9][0-9][0-9][0-9]-*.patch' --exclude='*' \
+	"$top/kernel-patch/" "$series/"
+"$top/scripts/selftest-patches.sh" --tree "$build/src/baseline" --patches "$series" >/dev/null
 
 step "kernels ($variant)"
 export CCACHE_DIR="$build/ccache"
@@ -87,7 +92,7 @@ for k in baseline patched; do
 	case " $kernels " in *" $k "*) ;; *) continue ;; esac
 	if [ "$k" = patched ]; then
 		ts=$(date +%s)
-		"$top/scripts/prepare-source.sh" "$build" "$top/kernel-patch"
+		"$top/scripts/prepare-source.sh" "$build" "$series"
 		echo "sources: patched tree ready in $(( $(date +%s) - ts ))s"
 	fi
 	"$top/scripts/build-kernel.sh" "$build/src/$k" "$build/src/$k/out-$variant" "$variant" \
@@ -99,7 +104,7 @@ for k in "${!ksrc[@]}"; do
 	"$top/scripts/build-kernel.sh" "${ksrc[$k]}" "$build/kernels/$k$suffix" "$variant"
 done
 # The selftests are built from the patched tree (it has the series' uapi).
-[ -d "$build/src/patched" ] || "$top/scripts/prepare-source.sh" "$build" "$top/kernel-patch"
+[ -d "$build/src/patched" ] || "$top/scripts/prepare-source.sh" "$build" "$series"
 
 step "selftests"
 # Built once, from the patched tree (it has the series' uapi), and run on
@@ -132,7 +137,7 @@ run=$(mktemp -d "$results/$(date +%Y%m%d-%H%M%S)-XXXX")
 chmod 755 "$run"
 srcargs=()
 for k in "${!ksrc[@]}"; do srcargs+=(--src "$k=${ksrc[$k]}"); done
-"$top/scripts/run-info.py" "$run" --build "$build" --patches "$top/kernel-patch" \
+"$top/scripts/run-info.py" "$run" --build "$build" --patches "$series" \
 	--kernels "$kernels" --variant "$variant" "${srcargs[@]}" --tests "$tests" \
 	--cells "$cells" --matrix "$matrix_cells" --tarball "$build/kselftest-pfnmap.tar.gz"
 t1=$(date +%s)
@@ -141,9 +146,32 @@ matrix_rc=0
 	${cells:+--cells "$cells"} --variant "$variant" --tests "$tests" || matrix_rc=$?
 t_run=$(( $(date +%s) - t1 ))
 
+# KU-1: the series' KUnit tests, with the patched tree's own kunit.py (it
+# builds its own small kernel and boots it in QEMU), recorded as one more
+# cell of the patched kernel. Once per run: the page size and debug options
+# of the rig's kernels do not change what these tests decide.
+t_kunit=0
+case " $kernels " in *" patched "*)
+	if [ "${RIG_KUNIT:-1}" = 1 ] && [ "$variant" = release ]; then
+		case "$tests" in '*'|*kunit*)
+		step "kunit"
+		t2=$(date +%s)
+		kst=ok
+		"$top/scripts/kunit.sh" "$build/src/patched" "$build/kunit" "$run/kunit.json" \
+			>"$run/kunit.log" 2>&1 || [ -s "$run/kunit.json" ] ||
+			kst="kunit.py did not finish (see kunit.log)"
+		t_kunit=$(( $(date +%s) - t2 ))
+		python3 "$top/rig/kunit_tap.py" "$run/kunit.json" "$run/cells/patched-kunit" \
+			--kernel patched --duration "$t_kunit" --status "$kst"
+		cp "$run/kunit.log" "$run/cells/patched-kunit/console.log"
+		grep -E '^\[[0-9:]+\] (Testing complete|Elapsed)' "$run/kunit.log" || true
+		;; esac
+	fi
+;; esac
+
 step "report"
 report_rc=0
 python3 "$top/rig/report.py" report "$run" --results-root "$results" || report_rc=$?
-echo "time: build ${t_build}s, boot+run ${t_run}s, total $(( $(date +%s) - t0 ))s"
+echo "time: build ${t_build}s, boot+run ${t_run}s, kunit ${t_kunit}s, total $(( $(date +%s) - t0 ))s"
 [ "$matrix_rc" = 0 ] || echo "conformance: at least one cell did not run to the end (see the table above)" >&2
 exit $(( report_rc || matrix_rc ))

@@ -7,14 +7,16 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: $0 KERNEL_TREE BUILD_DIR
+usage: $0 KERNEL_TREE BUILD_DIR [JSON_OUT]
   Runs tools/testing/kunit/kunit.py run --arch=arm64 in KERNEL_TREE, building
-  in BUILD_DIR (outside the tree). Exits non-zero when a test fails.
+  in BUILD_DIR (outside the tree), and writes kunit.py's JSON result to
+  JSON_OUT when given. Exits non-zero when a test fails.
 USAGE
 }
 [ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
-[ $# -eq 2 ] || { usage >&2; exit 2; }
-tree=$(realpath "$1") bdir=$(realpath -m "$2")
+[ $# -ge 2 ] && [ $# -le 3 ] || { usage >&2; exit 2; }
+tree=$(realpath "$1") bdir=$(realpath -m "$2") json=
+[ $# -lt 3 ] || json=$(realpath -m "$3")
 [ -f "$tree/arch/arm64/kvm/.kunitconfig" ] ||
 	{ echo "kunit: $tree has no arch/arm64/kvm/.kunitconfig (is kernel-patch/ applied?)" >&2; exit 1; }
 command -v qemu-system-aarch64 >/dev/null ||
@@ -25,4 +27,4 @@ exec python3 tools/testing/kunit/kunit.py run --arch=arm64 \
 	--cross_compile=aarch64-linux-gnu- \
 	--kunitconfig=arch/arm64/kvm/.kunitconfig \
 	--build_dir="$bdir" --jobs="${JOBS:-$(nproc)}" --timeout=300 \
-	--make_options="CC=ccache aarch64-linux-gnu-gcc"
+	--make_options="CC=ccache aarch64-linux-gnu-gcc" ${json:+--json="$json"}

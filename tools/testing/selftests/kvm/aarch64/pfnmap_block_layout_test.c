@@ -44,7 +44,7 @@ static void guest_code(void)
 	for (i = 0; i < g_npages; i++) {
 		if (i == g_hole)
 			continue;
-		v = READ_ONCE(*(volatile uint64_t *)(PFNMAP_TEST_GPA + i * g_page));
+		v = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * g_page));
 		GUEST_ASSERT_EQ(v, MARK | layout_src(i, g_npages, g_swap));
 	}
 	GUEST_DONE();
@@ -80,17 +80,20 @@ FIXTURE_SETUP(layout)
 	void *hva;
 
 	self->vm = NULL;
-	self->backing.fd = self->r.fd = -1;
-	self->backing.hva = self->r.hva = NULL;
+	self->backing.fd = -1;
+	self->r.fd = -1;
+	self->backing.hva = NULL;
+	self->r.hva = NULL;
 	ksft_print_msg("REQ: BLK-2\n");
 	self->page = getpagesize();
 	self->block = self->page * (self->page / 8);	/* a PMD's worth */
 	self->bytes = 2 * self->block;
-	PFNMAP_REQUIRE_PROVIDER(self->bytes + self->page);
-	pfnmap_provider(&info, self->bytes + self->page, &reason);
+	if (!pfnmap_provider(&info, self->bytes + self->page, &reason))
+		SKIP(return, "%s", reason);
 	off = ((info.base + self->block - 1) & ~(self->block - 1)) - info.base;
 	if (off + self->bytes + self->page > info.size)
-		SKIP(return, "test_pfnmap region base=%#llx size=%#llx has no block-aligned %#lx bytes: give it more room",
+		SKIP(return,
+		     "test_pfnmap region base=%#llx size=%#llx has no block-aligned %#lx bytes: give it more room",
 		     info.base, info.size, self->bytes + self->page);
 	if (variant->pa_off_by_a_page)
 		off += self->page;
@@ -101,7 +104,7 @@ FIXTURE_SETUP(layout)
 	ASSERT_EQ(0, pfnmap_map(&self->backing, type, 0, off, self->bytes,
 				true, NULL));
 	for (i = 0; i < self->bytes / self->page; i++)
-		*(volatile uint64_t *)((uint8_t *)self->backing.hva + i * self->page) = MARK | i;
+		WRITE_ONCE(*(uint64_t *)((uint8_t *)self->backing.hva + i * self->page), MARK | i);
 
 	hva = pfnmap_reserve_aligned(2 * self->block, self->block);
 	ASSERT_EQ(0, pfnmap_map(&self->r, type,
@@ -131,6 +134,9 @@ FIXTURE_TEARDOWN(layout)
 	pfnmap_unmap(&self->backing);
 }
 
+#define BLOCK_OVER_BREAK_FORMAT \
+	"IPA %#lx is mapped by a %s leaf over a block the layout breaks, want %lu-byte pages"
+
 TEST_F(layout, every_page_reads_its_pfn_and_no_block_covers_a_break)
 {
 	struct pfnmap_s2_leaf leaf;
@@ -150,16 +156,19 @@ TEST_F(layout, every_page_reads_its_pfn_and_no_block_covers_a_break)
 		for (; ipa < end; ipa += self->page) {
 			ret = pfnmap_s2_lookup(self->vm, ipa, &leaf);
 			if (ret == -ENODEV)
-				SKIP(return, "every page read its own pfn's data; leaf sizes not checked: %s",
+				SKIP(return,
+				     "every page read its own pfn's data; leaf sizes not checked: %s",
 				     pfnmap_no_view_reason);
 			if (ret == -ENOENT)
 				continue;	/* the hole, never touched */
 			ASSERT_EQ(0, ret);
 			ASSERT_EQ(self->page, leaf.ipa_end - leaf.ipa_start + 1)
-				TH_LOG("IPA %#lx is mapped by a %s leaf over a block the layout breaks, want %lu-byte pages",
-				       ipa, leaf.size, self->page);
+				TH_LOG(BLOCK_OVER_BREAK_FORMAT, ipa, leaf.size, self->page);
 		}
 	}
 }
 
-PFNMAP_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	return pfnmap_harness_main(argc, argv);
+}

@@ -50,17 +50,17 @@ static void guest_sweep(void)
 	/* Twice: a warm-up, then the probe proper (see the host side) */
 	for (i = 0; i < 2; i++) {
 		for (off = 0; off < sweep_pages * PAGE; off += PROBE_STRIDE)
-			READ_ONCE(*(volatile uint64_t *)(PFNMAP_TEST_GPA + off));
+			READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + off));
 		GUEST_SYNC(i);
 	}
 	for (i = 0; i < sweep_pages; i++) {
 		off = i * PAGE;
-		v = READ_ONCE(*(volatile uint64_t *)(PFNMAP_TEST_GPA + off));
+		v = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + off));
 		if (!sweep_check)
 			continue;
 		GUEST_ASSERT_EQ(v, MARK | off);
 		off += PAGE - 8;
-		v = READ_ONCE(*(volatile uint64_t *)(PFNMAP_TEST_GPA + off));
+		v = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + off));
 		GUEST_ASSERT_EQ(v, MARK | off);
 	}
 	GUEST_DONE();
@@ -149,22 +149,24 @@ FIXTURE_SETUP(blk)
 	self->r.fd = -1;
 	self->r.hva = NULL;
 	ksft_print_msg("REQ: BLK-1\n");
-	PFNMAP_REQUIRE_PROVIDER(BLK_BYTES);
-	pfnmap_provider(&info, BLK_BYTES, &reason);
+	if (!pfnmap_provider(&info, BLK_BYTES, &reason))
+		SKIP(return, "%s", reason);
 	off = aligned_offset(&info);
 	if (off + BLK_BYTES > info.size)
-		SKIP(return, "test_pfnmap region base=%#llx size=%#llx has no 1 GiB-aligned 2 GiB window: give it one (e.g. base=0xc0000000 size=0x80000000)",
+		SKIP(return,
+		     "test_pfnmap region base=%#llx size=%#llx has no 1 GiB-aligned 2 GiB window: give it one (e.g. base=0xc0000000 size=0x80000000)",
 		     info.base, info.size);
 	if (variant->type == TEST_PFNMAP_TYPE_NORMAL_WB && !pfnmap_env()->cap)
-		SKIP(return, "cap=0: cacheable PFNMAP refused (CAP-4); blocks are checked on the other kinds");
+		SKIP(return,
+		     "cap=0: cacheable PFNMAP refused (CAP-4); blocks are checked on the other kinds");
 
 	hva = pfnmap_reserve_aligned(BLK_BYTES, PFNMAP_SZ_1G);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, off,
 				BLK_BYTES, true, hva));
 	/* Clean each written line to PoC (B2.8), one DSB for the whole sweep. */
 	for (i = 0; i < BLK_BYTES; i += PAGE) {
-		*(volatile uint64_t *)(hva + i) = MARK | i;
-		*(volatile uint64_t *)(hva + i + PAGE - 8) = MARK | (i + PAGE - 8);
+		WRITE_ONCE(*(uint64_t *)(hva + i), MARK | i);
+		WRITE_ONCE(*(uint64_t *)(hva + i + PAGE - 8), MARK | (i + PAGE - 8));
 		asm volatile("dc cvac, %0" :: "r" (hva + i) : "memory");
 		asm volatile("dc cvac, %0" :: "r" (hva + i + PAGE - 8) : "memory");
 	}
@@ -178,6 +180,11 @@ FIXTURE_TEARDOWN(blk)
 		kvm_vm_free(self->vm);
 	pfnmap_unmap(&self->r);
 }
+
+#define SMALL_PIECES_FORMAT \
+	"%lu stage-2 faults for %lu touches 2 MiB apart over 2 GiB: stage 2 maps this PFNMAP with pieces smaller than its %lu MiB blocks"
+#define NOT_A_BLOCK_FORMAT \
+	"IPA %#lx: level %d (%s) leaf, want a %lu MiB block: IPA, user VA and PA are all 1 GiB aligned"
 
 /*
  * 512K pages written and read: slow under emulation. With 1 GiB blocks a
@@ -206,13 +213,13 @@ TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_stage2_uses_the_largest_bloc
 	ksft_print_msg("probe: %lu exits for %lu touches 2 MiB apart\n",
 		       faults, BLK_BYTES / PROBE_STRIDE);
 	ASSERT_LT(faults, BLK_BYTES / PROBE_STRIDE / 2)
-		TH_LOG("%lu stage-2 faults for %lu touches 2 MiB apart over 2 GiB: stage 2 maps this PFNMAP with pieces smaller than its %lu MiB blocks",
-		       faults, BLK_BYTES / PROBE_STRIDE, block >> 20);
+		TH_LOG(SMALL_PIECES_FORMAT, faults, BLK_BYTES / PROBE_STRIDE, block >> 20);
 
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
 	n = pfnmap_s2_count(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA + BLK_BYTES);
 	if (n == -ENODEV)
-		SKIP(return, "data and block size (by fault count) checked; exact leaves not checked: %s",
+		SKIP(return,
+		     "data and block size (by fault count) checked; exact leaves not checked: %s",
 		     pfnmap_no_view_reason);
 	for (ipa = PFNMAP_TEST_GPA; ipa < PFNMAP_TEST_GPA + BLK_BYTES; ipa += block) {
 		ASSERT_EQ(0, pfnmap_s2_lookup(self->vm, ipa, &leaf));
@@ -220,8 +227,7 @@ TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_stage2_uses_the_largest_bloc
 			       leaf.ipa_start, leaf.ipa_end, leaf.level, leaf.size,
 			       leaf.pa, pfnmap_s2_type_name(leaf.type));
 		EXPECT_EQ(block, leaf.ipa_end - leaf.ipa_start + 1)
-			TH_LOG("IPA %#lx: level %d (%s) leaf, want a %lu MiB block: IPA, user VA and PA are all 1 GiB aligned",
-			       ipa, leaf.level, leaf.size, block >> 20);
+			TH_LOG(NOT_A_BLOCK_FORMAT, ipa, leaf.level, leaf.size, block >> 20);
 		EXPECT_EQ(self->r.pa + (leaf.ipa_start - PFNMAP_TEST_GPA), leaf.pa)
 			TH_LOG("IPA %#lx: leaf PA %#lx, want %#lx (mis-mapped block)",
 			       ipa, leaf.pa, self->r.pa + (leaf.ipa_start - PFNMAP_TEST_GPA));
@@ -273,6 +279,13 @@ static uint64_t free_hugetlb_bytes(void)
 	return free_pages * SZ_2M;
 }
 
+#define BENCH_SHORT_FORMAT \
+	"BENCH: provider region has only %#lx aligned bytes; sweeping that instead of 4 GiB\n"
+#define BENCH_FAULTS_MSG \
+	"BENCH: faults = vCPU exits - mmio_exit_user over the timed sweep, after a warm-up that maps the guest's page tables (stage-2 faults of the region, plus host interrupts)\n"
+#define BENCH_NO_HUGETLB_MSG \
+	"BENCH: kind=hugetlb skipped: no free 2 MiB hugepages (set /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)\n"
+
 static int bench(void)
 {
 	struct test_pfnmap_info info;
@@ -292,15 +305,14 @@ static int bench(void)
 	if (bytes > BENCH_BYTES)
 		bytes = BENCH_BYTES;
 	if (bytes < BENCH_BYTES)
-		ksft_print_msg("BENCH: provider region has only %#lx aligned bytes; sweeping that instead of 4 GiB\n",
-			       bytes);
+		ksft_print_msg(BENCH_SHORT_FORMAT, bytes);
 	type = pfnmap_env()->cap ? TEST_PFNMAP_TYPE_NORMAL_WB : TEST_PFNMAP_TYPE_NORMAL_NC;
 	kind = pfnmap_env()->cap ? "cacheable" : "nc_allow_uncached(cap=0)";
 	TEST_ASSERT(!pfnmap_map(&r, type, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED * !pfnmap_env()->cap,
 				off, bytes, true,
 				pfnmap_reserve_aligned(bytes, PFNMAP_SZ_1G)),
 		    "mmap of %#lx provider bytes failed", bytes);
-	ksft_print_msg("BENCH: faults = vCPU exits - mmio_exit_user over the timed sweep, after a warm-up that maps the guest's page tables (stage-2 faults of the region, plus host interrupts)\n");
+	ksft_print_msg(BENCH_FAULTS_MSG);
 	tp = bench_sweep(r.hva, bytes, &fp);
 	ksft_print_msg("BENCH: kind=pfnmap-%s bytes=%lu faults=%lu seconds=%.6f\n",
 		       kind, bytes, fp, tp);
@@ -310,7 +322,7 @@ static int bench(void)
 	if (hbytes > bytes)
 		hbytes = bytes;
 	if (!hbytes) {
-		ksft_print_msg("BENCH: kind=hugetlb skipped: no free 2 MiB hugepages (set /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)\n");
+		ksft_print_msg(BENCH_NO_HUGETLB_MSG);
 		return KSFT_PASS;
 	}
 	th = bench_sweep(NULL, hbytes, &fh);

@@ -59,8 +59,10 @@ static void map_under_test(struct __test_metadata *_metadata,
 {
 	int expect = pfnmap_expected_s2(variant->type, variant->flags,
 					pfnmap_env()->cap);
+	const char *reason;
 
-	PFNMAP_REQUIRE_PROVIDER((variant->flags & LINEAR) ? 0 : NPAGES * PAGE);
+	if (!pfnmap_provider_ready((variant->flags & LINEAR) ? 0 : NPAGES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, NPAGES * PAGE);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
 				NPAGES * PAGE, true, NULL));
@@ -70,7 +72,8 @@ static void map_under_test(struct __test_metadata *_metadata,
 		ASSERT_TRUE(expect == S2T_REFUSED)
 			TH_LOG("memslot refused, want accepted: stage 2 %s",
 			       pfnmap_s2_type_name(expect));
-		SKIP(return, "cap=0: cacheable PFNMAP memslot refused (CAP-4); the other kinds are checked");
+		SKIP(return,
+		     "cap=0: cacheable PFNMAP memslot refused (CAP-4); the other kinds are checked");
 	}
 	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 }
@@ -95,13 +98,13 @@ FIXTURE_TEARDOWN(cmo)
 
 static void guest_cmo(void)
 {
-	volatile uint64_t *p = (void *)PFNMAP_TEST_GPA;
+	uint64_t *p = (void *)PFNMAP_TEST_GPA;
 	uint64_t line = PFNMAP_CTR_DLINE(pfnmap_read_ctr());
 	uint64_t va, i;
 
 	pfnmap_inval_poc(PFNMAP_TEST_GPA, PAGE);
 	for (i = 0; i < WORDS; i++)
-		GUEST_ASSERT_EQ(p[i], pfnmap_pattern(CMO_SEED, i));
+		GUEST_ASSERT_EQ(READ_ONCE(p[i]), pfnmap_pattern(CMO_SEED, i));
 	/* Any data abort fails in the handler (pfnmap_guest_dabt_armed off). */
 	for (va = PFNMAP_TEST_GPA; va < PFNMAP_TEST_GPA + PAGE; va += line) {
 		asm volatile("dc cvac, %0" :: "r" (va) : "memory");
@@ -114,7 +117,7 @@ static void guest_cmo(void)
 	dsb(sy);
 	isb();
 	for (i = 0; i < WORDS; i++)
-		GUEST_ASSERT_EQ(p[i], pfnmap_pattern(CMO_SEED, i));
+		GUEST_ASSERT_EQ(READ_ONCE(p[i]), pfnmap_pattern(CMO_SEED, i));
 	GUEST_DONE();
 }
 
@@ -140,16 +143,16 @@ TEST_F(cmo, maintenance_by_va_is_harmless)
 /* Round n: the host wrote seed 2n in page 0; the guest answers 2n+1 in page 1. */
 static void guest_ping_pong(void)
 {
-	volatile uint64_t *in = (void *)PFNMAP_TEST_GPA;
-	volatile uint64_t *out = (void *)(PFNMAP_TEST_GPA + PAGE);
+	uint64_t *in = (void *)PFNMAP_TEST_GPA;
+	uint64_t *out = (void *)(PFNMAP_TEST_GPA + PAGE);
 	uint64_t round, i;
 
 	for (round = 0; round < ROUNDS; round++) {
 		pfnmap_inval_poc((uint64_t)in, PAGE);
 		for (i = 0; i < WORDS; i++)
-			GUEST_ASSERT_EQ(in[i], pfnmap_pattern(2 * round, i));
+			GUEST_ASSERT_EQ(READ_ONCE(in[i]), pfnmap_pattern(2 * round, i));
 		for (i = 0; i < WORDS; i++)
-			out[i] = pfnmap_pattern(2 * round + 1, i);
+			WRITE_ONCE(out[i], pfnmap_pattern(2 * round + 1, i));
 		pfnmap_clean_poc((uint64_t)out, PAGE);
 		GUEST_SYNC(round);
 	}
@@ -178,7 +181,7 @@ TEST_F(cmo, host_and_guest_read_each_others_writes)
 		ASSERT_EQ(-1, bad)
 			TH_LOG("%s: round %lu: host reads %#lx at word %ld, guest wrote %#lx",
 			       pfnmap_type_name(variant->type), round,
-			       ((volatile uint64_t *)(hva + PAGE))[bad], bad,
+			       READ_ONCE(((uint64_t *)(hva + PAGE))[bad]), bad,
 			       pfnmap_pattern(2 * round + 1, bad));
 	}
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
@@ -192,20 +195,20 @@ TEST_F(cmo, host_and_guest_read_each_others_writes)
 
 static uint64_t guest_zva(uint64_t va)
 {
-	pfnmap_guest_dabt_armed = true;
-	pfnmap_guest_dabt_esr = 0;
+	WRITE_ONCE(pfnmap_guest_dabt_armed, true);
+	WRITE_ONCE(pfnmap_guest_dabt_esr, 0);
 	asm volatile("dc zva, %0" :: "r" (va) : "memory");
-	return pfnmap_guest_dabt_esr;
+	return READ_ONCE(pfnmap_guest_dabt_esr);
 }
 
 static uint64_t guest_unaligned_load(uint64_t va)
 {
 	uint64_t v;
 
-	pfnmap_guest_dabt_armed = true;
-	pfnmap_guest_dabt_esr = 0;
+	WRITE_ONCE(pfnmap_guest_dabt_armed, true);
+	WRITE_ONCE(pfnmap_guest_dabt_esr, 0);
 	asm volatile("ldr %0, [%1]" : "=r" (v) : "r" (va + 1) : "memory");
-	return pfnmap_guest_dabt_esr;
+	return READ_ONCE(pfnmap_guest_dabt_esr);
 }
 
 static void guest_zva_on_device(void)
@@ -243,11 +246,14 @@ FIXTURE_VARIANT_ADD(zva, nc_without_allow_uncached) { NC, 0 };
 
 FIXTURE_SETUP(zva)
 {
+	const char *reason;
+
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
 	ksft_print_msg("REQ: CMO-3\n");
-	PFNMAP_REQUIRE_PROVIDER(NPAGES * PAGE);
+	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_zva_on_device, NPAGES * PAGE);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
 				NPAGES * PAGE, true, NULL));
@@ -268,25 +274,33 @@ FIXTURE_TEARDOWN(zva)
 	pfnmap_unmap(&self->r);
 }
 
+#define CALIBRATION_FORMAT \
+	"calibration on stage-1 Device: DC ZVA esr=%#lx, unaligned load esr=%#lx\n"
+#define NOT_DEVICE_FORMAT \
+	"DC ZVA on a %s PFNMAP: esr %#lx, want a data abort with DFSC 0x21 (Alignment): stage 2 is not Device"
+
 TEST_F(zva, dc_zva_takes_an_alignment_fault)
 {
 	struct ucall uc;
 
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	if (uc.args[0] == SYNC_NO_ZVA)
-		SKIP(return, "DCZID_EL0.DZP=1: DC ZVA is prohibited for this guest, nothing to test");
+		SKIP(return,
+		     "DCZID_EL0.DZP=1: DC ZVA is prohibited for this guest, nothing to test");
 	ASSERT_EQ(SYNC_CAL, uc.args[0]);
-	ksft_print_msg("calibration on stage-1 Device: DC ZVA esr=%#lx, unaligned load esr=%#lx\n",
-		       uc.args[1], uc.args[2]);
+	ksft_print_msg(CALIBRATION_FORMAT, uc.args[1], uc.args[2]);
 	if (!is_alignment_fault(uc.args[1]))
-		SKIP(return, "platform does not raise Alignment faults for Device memory (QEMU < 9.0); run on hardware");
+		SKIP(return,
+		     "platform does not raise Alignment faults for Device memory (QEMU < 9.0); run on hardware");
 
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	ASSERT_EQ(SYNC_DEV, uc.args[0]);
 	EXPECT_TRUE(is_alignment_fault(uc.args[1]))
-		TH_LOG("DC ZVA on a %s PFNMAP: esr %#lx, want a data abort with DFSC 0x21 (Alignment): stage 2 is not Device",
-		       pfnmap_type_name(variant->type), uc.args[1]);
+		TH_LOG(NOT_DEVICE_FORMAT, pfnmap_type_name(variant->type), uc.args[1]);
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
 }
 
-PFNMAP_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	return pfnmap_harness_main(argc, argv);
+}

@@ -50,15 +50,15 @@ static struct kvm_vm *mte_vm_create(struct kvm_vcpu **vcpu, void *guest_code);
 /* Reads (and executes) before any write, then writes page 1. */
 static void guest_cow(void)
 {
-	volatile uint64_t *p = (void *)PFNMAP_TEST_GPA;
+	uint64_t *p = (void *)PFNMAP_TEST_GPA;
 	uint64_t i;
 
 	pfnmap_inval_poc(PFNMAP_TEST_GPA, PAGE);
 	for (i = 0; i < WORDS; i++)
-		GUEST_ASSERT_EQ(p[i], pfnmap_pattern(DEV_SEED, i));
+		GUEST_ASSERT_EQ(READ_ONCE(p[i]), pfnmap_pattern(DEV_SEED, i));
 	GUEST_SYNC(pfnmap_guest_exec(CODE_GPA));
 	for (i = 0; i < WORDS; i++)
-		p[WORDS + i] = pfnmap_pattern(GUEST_SEED, i);
+		WRITE_ONCE(p[WORDS + i], pfnmap_pattern(GUEST_SEED, i));
 	pfnmap_clean_poc(PFNMAP_TEST_GPA + PAGE, PAGE);
 	GUEST_DONE();
 }
@@ -85,11 +85,16 @@ FIXTURE_VARIANT_ADD(cow, device_nonlinear_mixedmap_mte_vm) { nGnRE, MIXED, true 
 
 FIXTURE_SETUP(cow)
 {
+	const char *reason;
+
 	self->vm = NULL;
-	self->shared.fd = self->priv.fd = -1;
-	self->shared.hva = self->priv.hva = NULL;
+	self->shared.fd = -1;
+	self->priv.fd = -1;
+	self->shared.hva = NULL;
+	self->priv.hva = NULL;
 	ksft_print_msg("REQ: COW-1 SEC-1\n");
-	PFNMAP_REQUIRE_PROVIDER(NPAGES * PAGE);
+	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
 					  pfnmap_env()->cap);
 	if (variant->mte) {
@@ -115,6 +120,9 @@ FIXTURE_TEARDOWN(cow)
 	pfnmap_unmap(&self->priv);
 	pfnmap_unmap(&self->shared);
 }
+
+#define SWAPPED_IN_RAN_FORMAT \
+	"COW memslot refused (EINVAL) but a fault on a COW VMA swapped in under a memslot ran (KVM_RUN %d): profile is neither refused nor isolated"
 
 /* "refused" also needs EINVAL at fault on a private VMA swapped in. */
 static void check_refused_at_fault(struct __test_metadata *_metadata,
@@ -145,11 +153,11 @@ static void check_refused_at_fault(struct __test_metadata *_metadata,
 				NPAGES * PAGE, false, hva));
 	ret = _vcpu_run(self->vcpu);
 	EXPECT_EQ(-1, ret)
-		TH_LOG("COW memslot refused (EINVAL) but a fault on a COW VMA swapped in under a memslot ran (KVM_RUN %d): profile is neither refused nor isolated",
-		       ret);
+		TH_LOG(SWAPPED_IN_RAN_FORMAT, ret);
 	if (ret == -1) {
 		EXPECT_EQ(EINVAL, errno)
-			TH_LOG("fault on a swapped-in COW VMA: KVM_RUN errno %d, want EINVAL", errno);
+			TH_LOG("fault on a swapped-in COW VMA: KVM_RUN errno %d, want EINVAL",
+			       errno);
 	}
 	if (!_metadata->exit_code)
 		ksft_print_msg("PROFILE: cow=refused\n");
@@ -159,16 +167,20 @@ static void check_refused_at_fault(struct __test_metadata *_metadata,
 static void check_device_unwritten(struct __test_metadata *_metadata,
 				   FIXTURE_DATA(cow) *self)
 {
-	volatile uint64_t *dev = (uint64_t *)((uint8_t *)self->shared.hva + PAGE);
+	uint64_t *dev = (uint64_t *)((uint8_t *)self->shared.hva + PAGE);
 	int64_t i;
 
 	pfnmap_inval_poc((uint64_t)dev, PAGE);
 	for (i = 0; i < (int64_t)WORDS; i++)
-		if (dev[i] != pfnmap_pattern(DEV_SEED, WORDS + i))
+		if (READ_ONCE(dev[i]) != pfnmap_pattern(DEV_SEED, WORDS + i))
 			break;
 	EXPECT_EQ((int64_t)WORDS, i)
-		TH_LOG("guest write reached the device pfn: word %ld is %#lx", i, dev[i]);
+		TH_LOG("guest write reached the device pfn: word %ld is %#lx", i,
+		       READ_ONCE(dev[i]));
 }
+
+#define RUN_FAILED_FORMAT \
+	"COW memslot accepted, KVM_RUN failed with errno %d, want EFAULT or EINVAL (refused at fault) or success (isolated)"
 
 /*
  * Runs to the next ucall. A KVM_RUN that fails with EFAULT or EINVAL is the
@@ -182,8 +194,7 @@ static uint64_t run_or_refused(struct __test_metadata *_metadata,
 
 	if (_vcpu_run(self->vcpu)) {
 		ASSERT_TRUE(errno == EFAULT || errno == EINVAL)
-			TH_LOG("COW memslot accepted, KVM_RUN failed with errno %d, want EFAULT or EINVAL (refused at fault) or success (isolated)",
-			       errno);
+			TH_LOG(RUN_FAILED_FORMAT, errno);
 		check_device_unwritten(_metadata, self);
 		if (!_metadata->exit_code)
 			ksft_print_msg("PROFILE: cow=refused-at-fault\n");
@@ -195,10 +206,13 @@ static uint64_t run_or_refused(struct __test_metadata *_metadata,
 	return cmd;
 }
 
+#define EXEC_DEMOTED_FORMAT \
+	"COW read before write: exec %s: the cacheable VMA was demoted to Device/NC at stage 2"
+
 static void check_isolated(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(cow) *self)
 {
-	volatile uint64_t *mine = (uint64_t *)((uint8_t *)self->priv.hva + PAGE);
+	uint64_t *mine = (uint64_t *)((uint8_t *)self->priv.hva + PAGE);
 	struct pfnmap_s2_leaf leaf;
 	struct ucall uc;
 	uint64_t cmd, got;
@@ -218,8 +232,9 @@ static void check_isolated(struct __test_metadata *_metadata,
 	}
 	if (pfnmap_s2_type_is_cacheable(self->expect) || self->expect == S2T_REFUSED) {
 		EXPECT_EQ((uint64_t)CODE_TAG, got)
-			TH_LOG("COW read before write: exec %s: the cacheable VMA was demoted to Device/NC at stage 2",
-			       got == PFNMAP_EXEC_ABORTED ? "took an instruction abort" : "ran other code");
+			TH_LOG(EXEC_DEMOTED_FORMAT,
+			       got == PFNMAP_EXEC_ABORTED ? "took an instruction abort" :
+							    "ran other code");
 	}
 
 	cmd = run_or_refused(_metadata, self, &uc);
@@ -242,16 +257,19 @@ TEST_F(cow, profile_is_refused_refused_at_fault_or_isolated)
 				NPAGES * PAGE, false, NULL));
 	err = slot_errno(self->vm, 0, NPAGES * PAGE, self->priv.hva);
 	if (err && self->expect == S2T_REFUSED)
-		SKIP(return, "cap=0: cacheable PFNMAP is refused whether COW or not; the device_nonlinear variant decides the COW profile");
+		SKIP(return,
+		     "cap=0: cacheable PFNMAP is refused whether COW or not; the device_nonlinear variant decides the COW profile");
 	if (err) {
-		ASSERT_EQ(EINVAL, err) TH_LOG("COW memslot: errno %d, want EINVAL or accepted", err);
+		ASSERT_EQ(EINVAL, err)
+			TH_LOG("COW memslot: errno %d, want EINVAL or accepted", err);
 		pfnmap_unmap(&self->priv);
 		check_refused_at_fault(_metadata, self, variant);
 		return;
 	}
 	/* Pages mapped at mmap time can be seen, so must be refused (MS-1) */
 	EXPECT_FALSE(self->expect == S2T_REFUSED && !(variant->flags & MIXED))
-		TH_LOG("cap=%d but a cacheable non-linear COW memslot was accepted", pfnmap_env()->cap);
+		TH_LOG("cap=%d but a cacheable non-linear COW memslot was accepted",
+		       pfnmap_env()->cap);
 	check_isolated(_metadata, self);
 }
 
@@ -294,7 +312,7 @@ FIXTURE_VARIANT_ADD(mte, nc_linear) { NC, LINEAR };
 
 static void guest_touch(void)
 {
-	GUEST_SYNC(READ_ONCE(*(volatile uint64_t *)PFNMAP_TEST_GPA));
+	GUEST_SYNC(READ_ONCE(*(uint64_t *)PFNMAP_TEST_GPA));
 	GUEST_DONE();
 }
 
@@ -312,7 +330,10 @@ FIXTURE_SETUP(mte)
 static void mte_require(struct __test_metadata *_metadata,
 			FIXTURE_DATA(mte) *self, const FIXTURE_VARIANT(mte) *variant)
 {
-	PFNMAP_REQUIRE_PROVIDER((variant->flags & LINEAR) ? 0 : NPAGES * PAGE);
+	const char *reason;
+
+	if (!pfnmap_provider_ready((variant->flags & LINEAR) ? 0 : NPAGES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	if (!self->vm)
 		SKIP(return, MTE_SKIP);
 }
@@ -342,6 +363,9 @@ TEST_F(mte, pfnmap_memslot_is_refused)
 		       pfnmap_type_name(variant->type), err);
 }
 
+#define MTE_SWAPPED_IN_FORMAT \
+	"MTE VM, %s PFNMAP swapped in: KVM_RUN returned %d (exit %s), want -1/EFAULT"
+
 TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_fails_run_with_efault)
 {
 	struct pfnmap_region r;
@@ -367,8 +391,7 @@ TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_fails_run_with_efault)
 	if (ret == 0 && get_ucall(self->vcpu, &uc) == UCALL_SYNC)
 		TH_LOG("the guest read %#lx from the swapped-in PFNMAP", uc.args[1]);
 	EXPECT_EQ(-1, ret)
-		TH_LOG("MTE VM, %s PFNMAP swapped in: KVM_RUN returned %d (exit %s), want -1/EFAULT",
-		       pfnmap_type_name(variant->type), ret,
+		TH_LOG(MTE_SWAPPED_IN_FORMAT, pfnmap_type_name(variant->type), ret,
 		       exit_reason_str(self->vcpu->run->exit_reason));
 	if (ret == -1)
 		EXPECT_EQ(EFAULT, errno);
@@ -436,10 +459,14 @@ TEST(mte_vm_tags_work_on_anonymous_memory)
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(vcpu, &uc));
 	if (uc.args[1] == NO_MTE) {
 		kvm_vm_free(vm);
-		SKIP(return, "the MTE VM's vCPU lacks FEAT_MTE2 (ID_AA64PFR1_EL1.MTE < 2): use a CPU model with MTE2");
+		SKIP(return,
+		     "the MTE VM's vCPU lacks FEAT_MTE2 (ID_AA64PFR1_EL1.MTE < 2): use a CPU model with MTE2");
 	}
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(vcpu, &uc));
 	kvm_vm_free(vm);
 }
 
-PFNMAP_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	return pfnmap_harness_main(argc, argv);
+}

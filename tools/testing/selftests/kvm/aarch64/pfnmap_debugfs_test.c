@@ -33,12 +33,12 @@ static void guest_touch(void)
 	uint64_t off;
 
 	for (off = 0; off < TOUCH_BYTES; off += g_page)
-		WRITE_ONCE(*(volatile uint64_t *)(PFNMAP_TEST_GPA + off), off);
+		WRITE_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + off), off);
 	GUEST_DONE();
 }
 
 /* The VMM: build, fault every page in, say where the view is, then die. */
-static void __attribute__((noreturn)) vmm(int to_parent, int from_parent)
+static void __noreturn vmm(int to_parent, int from_parent)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -124,4 +124,7 @@ TEST(view_reads_whole_lines_while_the_vm_is_torn_down)
 		       reads, lines, ROUNDS);
 }
 
-PFNMAP_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	return pfnmap_harness_main(argc, argv);
+}

@@ -49,7 +49,7 @@ static void guest_exec_once(void)
 {
 	uint64_t got = pfnmap_guest_exec(CODE_GPA);
 
-	GUEST_SYNC2(got, pfnmap_guest_iabt_count);
+	GUEST_SYNC2(got, READ_ONCE(pfnmap_guest_iabt_count));
 	GUEST_DONE();
 }
 
@@ -71,11 +71,14 @@ FIXTURE_VARIANT_ADD(noexec, nc_allow_uncached) { NC, ALLOW };
 
 FIXTURE_SETUP(noexec)
 {
+	const char *reason;
+
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
 	ksft_print_msg("REQ: X-1\n");
-	PFNMAP_REQUIRE_PROVIDER(NPAGES * PAGE);
+	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	self->vm = setup_vm(_metadata, &self->vcpu, guest_exec_once, &self->r,
 			    variant->type, variant->flags);
 }
@@ -87,6 +90,9 @@ FIXTURE_TEARDOWN(noexec)
 	pfnmap_unmap(&self->r);
 }
 
+#define EXECUTABLE_FORMAT \
+	"guest executed from a %s PFNMAP (x0=%#lx): stage 2 is executable, want an instruction abort"
+
 TEST_F(noexec, guest_gets_an_instruction_abort_and_run_continues)
 {
 	struct ucall uc;
@@ -96,8 +102,7 @@ TEST_F(noexec, guest_gets_an_instruction_abort_and_run_continues)
 	/* pfnmap_run() asserts that KVM_RUN itself did not fail. */
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	EXPECT_EQ(PFNMAP_EXEC_ABORTED, uc.args[0])
-		TH_LOG("guest executed from a %s PFNMAP (x0=%#lx): stage 2 is executable, want an instruction abort",
-		       pfnmap_type_name(variant->type), uc.args[0]);
+		TH_LOG(EXECUTABLE_FORMAT, pfnmap_type_name(variant->type), uc.args[0]);
 	EXPECT_EQ(1, uc.args[1]) TH_LOG("%lu instruction aborts, want 1", uc.args[1]);
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
 }
@@ -148,6 +153,7 @@ FIXTURE_VARIANT_ADD(selfmod, host_writes_code) { true };
 FIXTURE_SETUP(selfmod)
 {
 	const struct pfnmap_env *env = pfnmap_env();
+	const char *reason;
 
 	self->vm = NULL;
 	self->r.fd = -1;
@@ -161,7 +167,8 @@ FIXTURE_SETUP(selfmod)
 				  "DIC=0: guest IC IVAU, and KVM's I-cache invalidation when it maps non-linear-map memory executable");
 	if (!env->cap)
 		SKIP(return, "cap=0: cacheable PFNMAP refused on this CPU (no FEAT_S2FWB)");
-	PFNMAP_REQUIRE_PROVIDER(NPAGES * PAGE);
+	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	self->vm = setup_vm(_metadata, &self->vcpu,
 			    variant->host_writes ? guest_runs_host_code : guest_writes_code,
 			    &self->r, TEST_PFNMAP_TYPE_NORMAL_WB, 0);
@@ -203,4 +210,7 @@ TEST_F(selfmod, new_code_runs_after_each_rewrite)
 	}
 }
 
-PFNMAP_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	return pfnmap_harness_main(argc, argv);
+}

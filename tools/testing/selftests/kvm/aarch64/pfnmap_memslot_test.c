@@ -33,33 +33,44 @@ static int slot_errno(struct kvm_vm *vm, uint32_t slot, uint32_t flags,
 
 /* ---- CAP-1 / CAP-2 ---- */
 
+#define CAP1_REFUSED_FORMAT \
+	"cap=1 but a cacheable non-linear PFNMAP memslot failed: errno %d (%s)"
+#define CAP0_MISMATCH_FORMAT \
+	"cap=%d (absent or 0) but KVM %s a cacheable non-linear PFNMAP memslot (errno %d): the capability does not describe this kernel"
+
 TEST(cap_on_vm_fd_is_0_or_1_and_matches_what_kvm_accepts)
 {
 	const struct pfnmap_env *env = pfnmap_env();
 	struct pfnmap_region r;
+	const char *reason;
 	struct kvm_vm *vm;
 	int err;
 
 	ksft_print_msg("REQ: CAP-1\n");
 	ASSERT_TRUE(env->cap == 0 || env->cap == 1)
 		TH_LOG("KVM_CHECK_EXTENSION(243) on a VM fd returned %d, want 0 or 1", env->cap);
-	PFNMAP_REQUIRE_PROVIDER(PAGE);
+	if (!pfnmap_provider_ready(PAGE, &reason))
+		SKIP(return, "%s", reason);
 
 	vm = vm_create_barebones();
 	ASSERT_EQ(0, pfnmap_map(&r, WB, NONLINEAR, 0, PAGE, true, NULL));
 	err = slot_errno(vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA, PAGE, r.hva);
 	if (env->cap) {
 		EXPECT_EQ(0, err)
-			TH_LOG("cap=1 but a cacheable non-linear PFNMAP memslot failed: errno %d (%s)",
-			       err, strerror(err));
+			TH_LOG(CAP1_REFUSED_FORMAT, err, strerror(err));
 	} else {
 		EXPECT_EQ(EINVAL, err)
-			TH_LOG("cap=%d (absent or 0) but KVM %s a cacheable non-linear PFNMAP memslot (errno %d): the capability does not describe this kernel",
-			       env->cap, err ? "refused with another errno" : "accepted", err);
+			TH_LOG(CAP0_MISMATCH_FORMAT, env->cap,
+			       err ? "refused with another errno" : "accepted", err);
 	}
 	kvm_vm_free(vm);
 	pfnmap_unmap(&r);
 }
+
+#define CAP_FWB_FORMAT \
+	"cap=%d, FWB=%d, DIC=%d (FWB from the kernel's cpufeature log, DIC from CTR_EL0)\n"
+#define CAP1_WITHOUT_FWB_MSG \
+	"KVM_CHECK_EXTENSION(243) is 1 on a CPU without FEAT_S2FWB: KVM would map memory without a kernel alias cacheable with no way to clean it"
 
 /*
  * CAP-1: never 1 on a CPU without FEAT_S2FWB. FWB comes from the kernel's
@@ -72,16 +83,18 @@ TEST(cap_is_never_1_without_fwb)
 
 	ksft_print_msg("REQ: CAP-1\n");
 	if (env->fwb == PFNMAP_UNKNOWN)
-		SKIP(return, "the kernel log no longer holds the CPU feature lines (dmesg wrapped?): boot with a larger log_buf_len and run first");
-	ksft_print_msg("cap=%d, FWB=%d, DIC=%d (FWB from the kernel's cpufeature log, DIC from CTR_EL0)\n",
-		       env->cap, env->fwb, env->dic);
+		SKIP(return,
+		     "the kernel log no longer holds the CPU feature lines (dmesg wrapped?): boot with a larger log_buf_len and run first");
+	ksft_print_msg(CAP_FWB_FORMAT, env->cap, env->fwb, env->dic);
 	EXPECT_FALSE(env->cap == 1 && env->fwb == 0)
-		TH_LOG("KVM_CHECK_EXTENSION(243) is 1 on a CPU without FEAT_S2FWB: KVM would map memory without a kernel alias cacheable with no way to clean it");
+		TH_LOG(CAP1_WITHOUT_FWB_MSG);
 	/* Which of the allowed rules the kernel follows is its profile. */
 	if (env->cap == 1)
 		ksft_print_msg("PROFILE: cap_rule=%s\n", env->dic ? "FWB+DIC-or-FWB" : "FWB");
 	else if (env->fwb == 1)
-		ksft_print_msg("PROFILE: cap_rule=%s\n", env->dic ? "off" : "FWB+DIC");
+		/* cap = 0 with FWB: upstream's rule without DIC, or no capability */
+		ksft_print_msg("PROFILE: cap_rule=%s\n",
+			       env->dic ? "absent" : "FWB+DIC-or-absent");
 }
 
 TEST(cap_on_system_fd_fails_with_einval)
@@ -143,12 +156,19 @@ FIXTURE_TEARDOWN(kind)
 	pfnmap_unmap(&self->r);
 }
 
+#define LAZY_FORMAT \
+	"cap=%d: lazily populated cacheable VM_MIXEDMAP memslot: errno %d (%s), want EINVAL or accepted"
+#define REFUSED_FORMAT \
+	"%s PFNMAP memslot (flags %#x) refused: errno %d (%s), want accepted"
+
 TEST_F(kind, memslot_is_accepted_unless_cacheable_with_cap_0)
 {
+	const char *reason;
 	int err;
 
 	pfnmap_print_req(variant->req, self->vm && self->expect == S2T_REFUSED);
-	PFNMAP_REQUIRE_PROVIDER(PAGE);
+	if (!pfnmap_provider_ready(PAGE, &reason))
+		SKIP(return, "%s", reason);
 	err = slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA, PAGE,
 			 self->r.hva);
 	if (self->expect == S2T_REFUSED && (variant->flags & TEST_PFNMAP_F_MIXEDMAP) &&
@@ -159,8 +179,7 @@ TEST_F(kind, memslot_is_accepted_unless_cacheable_with_cap_0)
 		 * that one). Which it does is its CAP-4 profile.
 		 */
 		EXPECT_EQ(0, err)
-			TH_LOG("cap=%d: lazily populated cacheable VM_MIXEDMAP memslot: errno %d (%s), want EINVAL or accepted",
-			       pfnmap_env()->cap, err, strerror(err));
+			TH_LOG(LAZY_FORMAT, pfnmap_env()->cap, err, strerror(err));
 		if (!err)
 			ksft_print_msg("PROFILE: cap0_lazy=fault\n");
 	} else if (self->expect == S2T_REFUSED) {
@@ -172,20 +191,22 @@ TEST_F(kind, memslot_is_accepted_unless_cacheable_with_cap_0)
 			       err, err ? strerror(err) : "accepted");
 	} else {
 		EXPECT_EQ(0, err)
-			TH_LOG("%s PFNMAP memslot (flags %#x) refused: errno %d (%s), want accepted",
-			       pfnmap_type_name(variant->type), variant->flags,
-			       err, strerror(err));
+			TH_LOG(REFUSED_FORMAT, pfnmap_type_name(variant->type),
+			       variant->flags, err, strerror(err));
 	}
 }
 
 TEST_F(kind, dirty_logging_is_refused_at_creation)
 {
+	const char *reason;
 	int err;
 
 	ksft_print_msg("REQ: MS-3\n");
 	if (variant->flags & TEST_PFNMAP_F_MIXEDMAP)
-		SKIP(return, "MS-3 covers VM_PFNMAP; a VM_MIXEDMAP VMA is not an IO region for KVM");
-	PFNMAP_REQUIRE_PROVIDER(PAGE);
+		SKIP(return,
+		     "MS-3 covers VM_PFNMAP; a VM_MIXEDMAP VMA is not an IO region for KVM");
+	if (!pfnmap_provider_ready(PAGE, &reason))
+		SKIP(return, "%s", reason);
 	err = slot_errno(self->vm, PFNMAP_TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
 			 PFNMAP_TEST_GPA, PAGE, self->r.hva);
 	EXPECT_EQ(EINVAL, err)
@@ -195,14 +216,18 @@ TEST_F(kind, dirty_logging_is_refused_at_creation)
 
 TEST_F(kind, dirty_logging_is_refused_as_flags_only_update)
 {
+	const char *reason;
 	int err;
 
 	ksft_print_msg("REQ: MS-3\n");
 	if (variant->flags & TEST_PFNMAP_F_MIXEDMAP)
-		SKIP(return, "MS-3 covers VM_PFNMAP; a VM_MIXEDMAP VMA is not an IO region for KVM");
-	PFNMAP_REQUIRE_PROVIDER(PAGE);
+		SKIP(return,
+		     "MS-3 covers VM_PFNMAP; a VM_MIXEDMAP VMA is not an IO region for KVM");
+	if (!pfnmap_provider_ready(PAGE, &reason))
+		SKIP(return, "%s", reason);
 	if (self->expect == S2T_REFUSED)
-		SKIP(return, "cap=0: this kind is refused at creation (CAP-4); the flags-only update is checked on the non-cacheable kinds");
+		SKIP(return,
+		     "cap=0: this kind is refused at creation (CAP-4); the flags-only update is checked on the non-cacheable kinds");
 	ASSERT_EQ(0, slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 				PAGE, self->r.hva));
 	err = slot_errno(self->vm, PFNMAP_TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
@@ -293,11 +318,13 @@ TEST_F(span, first_offending_vma_decides_and_nothing_is_created_on_error)
 {
 	uint64_t size = self->n * PAGE;
 	bool offending = false;
+	const char *reason;
 	void *anon;
 	int i, err, probe;
 
 	ksft_print_msg("REQ: MS-4\n");
-	PFNMAP_REQUIRE_PROVIDER(MAX_PIECES * PAGE);
+	if (!pfnmap_provider_ready(MAX_PIECES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	for (i = 0; i < self->n; i++) {
 		enum piece p = variant->layout[i];
 
@@ -352,7 +379,7 @@ FIXTURE_VARIANT_ADD(replace, linear_replaced_by_device) {
 static void guest_read_loop(void)
 {
 	for (;;)
-		GUEST_SYNC(READ_ONCE(*(volatile uint64_t *)PFNMAP_TEST_GPA));
+		GUEST_SYNC(READ_ONCE(*(uint64_t *)PFNMAP_TEST_GPA));
 }
 
 FIXTURE_SETUP(replace)
@@ -377,6 +404,9 @@ FIXTURE_TEARDOWN(replace)
 	pfnmap_unmap(&self->r);
 }
 
+#define SWAPPED_IN_RAN_FORMAT \
+	"cap=0: fault on a cacheable VMA swapped in: KVM_RUN returned %d, want EFAULT"
+
 TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 {
 	struct kvm_vm *vm = self->vm;
@@ -386,10 +416,12 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 	struct pfnmap_region to;
 	struct ucall uc;
 	void *hva = self->r.hva;
+	const char *reason;
 	int ret, n;
 
 	ksft_print_msg("REQ: S2-7 CAP-4\n");
-	PFNMAP_REQUIRE_PROVIDER(2 * S27_PAGES * PAGE);
+	if (!pfnmap_provider_ready(2 * S27_PAGES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	pfnmap_fill(hva, S27_PAGES * PAGE, 1);
 	pfnmap_clean_poc((uint64_t)hva, S27_PAGES * PAGE);
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
@@ -409,8 +441,7 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 	if (expect == S2T_REFUSED) {
 		ret = _vcpu_run(self->vcpu);
 		EXPECT_EQ(-1, ret)
-			TH_LOG("cap=0: fault on a cacheable VMA swapped in: KVM_RUN returned %d, want EFAULT",
-			       ret);
+			TH_LOG(SWAPPED_IN_RAN_FORMAT, ret);
 		if (ret == -1)
 			EXPECT_EQ(EFAULT, errno);
 		return;
@@ -431,4 +462,7 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 		       variant->to_flags);
 }
 
-PFNMAP_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	return pfnmap_harness_main(argc, argv);
+}

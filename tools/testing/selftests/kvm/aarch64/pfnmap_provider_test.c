@@ -33,10 +33,13 @@ FIXTURE(prv) {
 
 FIXTURE_SETUP(prv)
 {
+	const char *reason;
+
 	ksft_print_msg("REQ: PRV-1\n");
 	self->fd = -1;
 	self->page = getpagesize();
-	PFNMAP_REQUIRE_PROVIDER(0);
+	if (!pfnmap_provider_ready(0, &reason))
+		SKIP(return, "%s", reason);
 	self->fd = open(DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioctl(self->fd, TEST_PFNMAP_IOC_INFO, &self->info));
@@ -97,9 +100,12 @@ TEST_F(prv, bad_configurations_get_einval)
 		{ 0, 0, size, pg, "range past the region" },
 		{ 0, 0, 0, size + pg, "size larger than the region" },
 		{ 0, TEST_PFNMAP_F_LINEAR, pg, pg, "linear backing with an offset" },
-		{ 0, TEST_PFNMAP_F_LINEAR, 0, self->info.linear_max + pg, "linear backing over its maximum" },
-		{ 0, TEST_PFNMAP_F_MIXEDMAP | TEST_PFNMAP_F_PTE_DEVICE, 0, pg, "PTE type on a VM_MIXEDMAP" },
-		{ 0, TEST_PFNMAP_F_MIXEDMAP | TEST_PFNMAP_F_HOLE, 0, 4 * pg, "layout on a VM_MIXEDMAP" },
+		{ 0, TEST_PFNMAP_F_LINEAR, 0, self->info.linear_max + pg,
+		  "linear backing over its maximum" },
+		{ 0, TEST_PFNMAP_F_MIXEDMAP | TEST_PFNMAP_F_PTE_DEVICE, 0, pg,
+		  "PTE type on a VM_MIXEDMAP" },
+		{ 0, TEST_PFNMAP_F_MIXEDMAP | TEST_PFNMAP_F_HOLE, 0, 4 * pg,
+		  "layout on a VM_MIXEDMAP" },
 		{ 0, TEST_PFNMAP_F_SWAP_PAIRS, 0, pg, "layout on a single page" },
 	};
 	unsigned int i;
@@ -122,9 +128,12 @@ TEST_F(prv, bad_mmaps_get_einval_and_map_nothing)
 {
 	expect_mmap_einval(_metadata, self->fd, self->page, 0, "mmap before CONFIG");
 	ASSERT_EQ(0, config_errno(self->fd, 0, TEST_PFNMAP_F_LINEAR, 0, 2 * self->page));
-	expect_mmap_einval(_metadata, self->fd, self->page, 0, "mmap shorter than the CONFIG size");
-	expect_mmap_einval(_metadata, self->fd, 4 * self->page, 0, "mmap longer than the CONFIG size");
-	expect_mmap_einval(_metadata, self->fd, 2 * self->page, self->page, "mmap at a non-zero offset");
+	expect_mmap_einval(_metadata, self->fd, self->page, 0,
+			   "mmap shorter than the CONFIG size");
+	expect_mmap_einval(_metadata, self->fd, 4 * self->page, 0,
+			   "mmap longer than the CONFIG size");
+	expect_mmap_einval(_metadata, self->fd, 2 * self->page, self->page,
+			   "mmap at a non-zero offset");
 }
 
 TEST_F(prv, region_is_claimed_and_parameters_are_root_only)
@@ -144,7 +153,8 @@ TEST_F(prv, region_is_claimed_and_parameters_are_root_only)
 			TH_LOG("parameter size mode %o, want 0400", st.st_mode & 0777);
 
 	if (!self->info.size)
-		SKIP(return, "no non-linear region given to the module (base=/size=): nothing to claim");
+		SKIP(return,
+		     "no non-linear region given to the module (base=/size=): nothing to claim");
 	snprintf(want, sizeof(want), "%llx-%llx : test_pfnmap",
 		 (unsigned long long)self->info.base,
 		 (unsigned long long)(self->info.base + self->info.size - 1));
@@ -154,8 +164,12 @@ TEST_F(prv, region_is_claimed_and_parameters_are_root_only)
 		if (strstr(line, want))
 			claimed = true;
 	fclose(f);
-	EXPECT_TRUE(claimed) TH_LOG("/proc/iomem has no '%s': the module does not claim its region", want);
+	EXPECT_TRUE(claimed)
+		TH_LOG("/proc/iomem has no '%s': the module does not claim its region", want);
 }
+
+#define UNMAPPABLE_FORMAT \
+	"round %u: accepted CONFIG (type %u flags %#x size %#lx) does not mmap: errno %d"
 
 /*
  * A bounded random walk over the configuration space: every answer is 0 or
@@ -191,12 +205,14 @@ TEST_F(prv, random_configurations_are_accepted_or_einval)
 		accepted++;
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 		ASSERT_NE(MAP_FAILED, p)
-			TH_LOG("round %u: accepted CONFIG (type %u flags %#x size %#lx) does not mmap: errno %d",
-			       i, type, flags, size, errno);
+			TH_LOG(UNMAPPABLE_FORMAT, i, type, flags, size, errno);
 		ASSERT_EQ(0, munmap(p, size));
 	}
 	ksft_print_msg("%u of %u random configurations accepted and mapped\n",
 		       accepted, RANDOM_ROUNDS);
 }
 
-PFNMAP_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	return pfnmap_harness_main(argc, argv);
+}

@@ -10,14 +10,21 @@
 #include "kselftest_harness.h"
 #include "pfnmap_util.h"
 
-/* Skip the case (from a TEST body or a FIXTURE_SETUP) without the provider. */
-#define PFNMAP_REQUIRE_PROVIDER(_nonlinear_bytes) do {			\
-	struct test_pfnmap_info __info;					\
-	const char *__reason;						\
-									\
-	if (!pfnmap_provider(&__info, (_nonlinear_bytes), &__reason))	\
-		SKIP(return, "%s", __reason);				\
-} while (0)
+/*
+ * Whether the provider is there, with @nonlinear_bytes of non-linear-map
+ * memory; if not, *reason says why. A TEST body or a FIXTURE_SETUP skips
+ * the case with:
+ *
+ *	if (!pfnmap_provider_ready(bytes, &reason))
+ *		SKIP(return, "%s", reason);
+ */
+static inline bool pfnmap_provider_ready(uint64_t nonlinear_bytes,
+					 const char **reason)
+{
+	struct test_pfnmap_info info;
+
+	return pfnmap_provider(&info, nonlinear_bytes, reason);
+}
 
 /* For a FIXTURE_SETUP that leaves the skip to the case, after its REQ line. */
 static inline bool pfnmap_have_provider(uint64_t nonlinear_bytes)
@@ -50,12 +57,14 @@ static inline void pfnmap_print_req(const char *req, bool refusal_path)
 	ksft_print_msg("REQ: %s%s\n", out, refusal_path ? "CAP-4" : "");
 }
 
-/* Probe and print "# ENV:" once in the parent; every case inherits it. */
-#define PFNMAP_HARNESS_MAIN						\
-int main(int argc, char **argv)						\
-{									\
-	pfnmap_env();							\
-	return test_harness_run(argc, argv);				\
+/*
+ * What each test's main() returns: probe and print "# ENV:" once in the
+ * parent (every case inherits it), then run the cases.
+ */
+static inline int pfnmap_harness_main(int argc, char **argv)
+{
+	pfnmap_env();
+	return test_harness_run(argc, argv);
 }
 
 #endif /* SELFTEST_KVM_PFNMAP_HARNESS_H */

@@ -23,7 +23,7 @@
 /* IPA (== guest VA) and slot used for the memory under test. 1 GiB aligned. */
 #define PFNMAP_TEST_GPA		0x1000000000UL
 #define PFNMAP_TEST_SLOT	10
-#define PFNMAP_SZ_1G		(1UL << 30)
+#define PFNMAP_SZ_1G		BIT(30)
 
 /*
  * The host's page size (4, 16 or 64 KiB): memslots, provider mappings and
@@ -170,10 +170,13 @@ uint64_t pfnmap_run(struct kvm_vcpu *vcpu, struct ucall *uc);
 void pfnmap_put_code(void *va, uint16_t tag);
 #define PFNMAP_EXEC_ABORTED	(~0ULL)
 
-/* Guest: set by the handlers installed by pfnmap_vcpu_install_handlers(). */
-extern volatile uint64_t pfnmap_guest_iabt_count;
-extern volatile uint64_t pfnmap_guest_dabt_esr;	/* 0: none since reset */
-extern volatile bool pfnmap_guest_dabt_armed;	/* else a data abort fails */
+/*
+ * Guest: set by the handlers installed by pfnmap_vcpu_install_handlers().
+ * Shared with exception context: access them with READ_ONCE()/WRITE_ONCE().
+ */
+extern uint64_t pfnmap_guest_iabt_count;
+extern uint64_t pfnmap_guest_dabt_esr;	/* 0: none since reset */
+extern bool pfnmap_guest_dabt_armed;	/* else a data abort fails */
 
 /*
  * Guest: D/I maintenance for @gva, then call it. Returns the tag the code
@@ -181,10 +184,14 @@ extern volatile bool pfnmap_guest_dabt_armed;	/* else a data abort fails */
  */
 uint64_t pfnmap_guest_exec(uint64_t gva);
 
-/* Volatile word copies: memcpy may use DC ZVA or unaligned accesses. */
-void pfnmap_fill(volatile uint64_t *p, uint64_t bytes, uint64_t seed);
+/*
+ * Word by word, with WRITE_ONCE()/READ_ONCE(): memcpy may use DC ZVA or
+ * unaligned accesses.
+ */
+void pfnmap_fill(uint64_t *p, uint64_t bytes, uint64_t seed);
 /* Returns the index of the first mismatching word, or -1. */
-int64_t pfnmap_check(const volatile uint64_t *p, uint64_t bytes, uint64_t seed);
+int64_t pfnmap_check(const uint64_t *p, uint64_t bytes, uint64_t seed);
+
 static inline uint64_t pfnmap_pattern(uint64_t seed, uint64_t i)
 {
 	return (seed << 32) ^ (i * 0x9e3779b97f4a7c15ULL);
@@ -198,6 +205,7 @@ static inline uint64_t pfnmap_read_ctr(void)
 	asm volatile("mrs %0, ctr_el0" : "=r" (ctr));
 	return ctr;
 }
+
 #define PFNMAP_CTR_IDC(ctr)	(((ctr) >> 28) & 1)
 #define PFNMAP_CTR_DIC(ctr)	(((ctr) >> 29) & 1)
 #define PFNMAP_CTR_DLINE(ctr)	(4UL << (((ctr) >> 16) & 0xf))

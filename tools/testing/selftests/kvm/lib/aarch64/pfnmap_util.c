@@ -23,8 +23,16 @@
 #define PFNMAP_DEV	"/dev/test_pfnmap"
 #define DEBUGFS		"/sys/kernel/debug"
 
-const char pfnmap_no_view_reason[] =
-	"no stage-2 view (stage2_leaves): build with CONFIG_KVM_ARM_STAGE2_DEBUGFS=y and mount debugfs";
+#define NO_VIEW_REASON \
+	"no stage-2 view (stage2_leaves): build with CONFIG_KVM_ARM_STAGE2_DEBUGFS=y and mount debugfs"
+#define NO_PROVIDER_REASON \
+	"no /dev/test_pfnmap: load test_pfnmap (CONFIG_TEST_PFNMAP) with base=/size= of RAM above mem="
+#define SMALL_PROVIDER_REASON \
+	"test_pfnmap's non-linear region is too small: reload it with a larger size= of RAM above mem="
+#define ENV_FORMAT \
+	"ENV: cap=%d fwb=%s dic=%d idc=%d mte=%s kvm_mode=%s s2view=%s where=%s kernel=%s\n"
+
+const char pfnmap_no_view_reason[] = NO_VIEW_REASON;
 
 /* ---------------- environment ---------------- */
 
@@ -53,7 +61,7 @@ static int log_feature(const char *log, const char *desc)
 	if (!log || !strstr(log, "CPU features: detected:"))
 		return PFNMAP_UNKNOWN;
 	snprintf(needle, sizeof(needle), "CPU features: detected: %s", desc);
-	return strstr(log, needle) != NULL;
+	return !!strstr(log, needle);
 }
 
 static const char *log_kvm_mode(const char *log)
@@ -141,8 +149,7 @@ const struct pfnmap_env *pfnmap_env(void)
 	env.where = where();
 
 	uname(&uts);
-	ksft_print_msg("ENV: cap=%d fwb=%s dic=%d idc=%d mte=%s kvm_mode=%s s2view=%s where=%s kernel=%s\n",
-		       env.cap, tri(env.fwb), env.dic, env.idc, tri(env.mte),
+	ksft_print_msg(ENV_FORMAT, env.cap, tri(env.fwb), env.dic, env.idc, tri(env.mte),
 		       env.kvm_mode, env.s2view ? "yes" : "no", env.where,
 		       uts.release);
 	done = true;
@@ -168,12 +175,12 @@ bool pfnmap_provider(struct test_pfnmap_info *info, uint64_t nonlinear_bytes,
 		}
 	}
 	if (state < 0) {
-		*reason = "no " PFNMAP_DEV ": load test_pfnmap (CONFIG_TEST_PFNMAP) with base=/size= of RAM above mem=";
+		*reason = NO_PROVIDER_REASON;
 		return false;
 	}
 	*info = cached;
 	if (nonlinear_bytes && cached.size < nonlinear_bytes) {
-		*reason = "test_pfnmap's non-linear region is too small: reload it with a larger size= of RAM above mem=";
+		*reason = SMALL_PROVIDER_REASON;
 		return false;
 	}
 	return true;
@@ -370,9 +377,9 @@ static bool parse_leaf(const char *line, struct pfnmap_s2_leaf *l)
 /*
  * The header's fwb= must be what the CPU has (the kernel log's cpufeature
  * line; KVM uses FWB whenever the CPU has it), and every leaf's type= what
- * its memattr= means under that encoding.
+ * its memattr= means under that encoding. Returns the header's fwb=.
  */
-static void check_header(const char *line)
+static int check_header(const char *line)
 {
 	int fwb = pfnmap_env()->fwb;
 	int hdr;
@@ -382,6 +389,7 @@ static void check_header(const char *line)
 	TEST_ASSERT(fwb == PFNMAP_UNKNOWN || hdr == fwb,
 		    "stage2_leaves says fwb=%d, the CPU %s FEAT_S2FWB", hdr,
 		    fwb ? "has" : "lacks");
+	return hdr;
 }
 
 /* The next leaf line of the view; blank lines are skipped. */
@@ -393,8 +401,7 @@ static bool read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
 
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "# stage2 ", 9)) {
-			check_header(line);
-			sscanf(line, "# stage2 fwb=%d", &fwb);
+			fwb = check_header(line);
 			continue;
 		}
 		if (strncmp(line, "ipa=", 4))
@@ -489,14 +496,14 @@ int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
 
 /* ---------------- guest setup and probes ---------------- */
 
-volatile uint64_t pfnmap_guest_iabt_count;
-volatile uint64_t pfnmap_guest_dabt_esr;
-volatile bool pfnmap_guest_dabt_armed;
+uint64_t pfnmap_guest_iabt_count;
+uint64_t pfnmap_guest_dabt_esr;
+bool pfnmap_guest_dabt_armed;
 
 /* Return to the caller of the aborted call: the fault is at its target. */
 static void guest_iabt_handler(struct ex_regs *regs)
 {
-	pfnmap_guest_iabt_count++;
+	WRITE_ONCE(pfnmap_guest_iabt_count, READ_ONCE(pfnmap_guest_iabt_count) + 1);
 	regs->pc = regs->regs[30];
 }
 
@@ -505,10 +512,10 @@ static void guest_dabt_handler(struct ex_regs *regs)
 {
 	uint64_t esr = read_sysreg(esr_el1);
 
-	if (!pfnmap_guest_dabt_armed)
+	if (!READ_ONCE(pfnmap_guest_dabt_armed))
 		GUEST_FAIL("unexpected data abort: esr %#lx far %#lx pc %#lx",
 			   esr, read_sysreg(far_el1), regs->pc);
-	pfnmap_guest_dabt_esr = esr;
+	WRITE_ONCE(pfnmap_guest_dabt_esr, esr);
 	regs->pc += 4;
 }
 
@@ -601,39 +608,39 @@ uint64_t pfnmap_run(struct kvm_vcpu *vcpu, struct ucall *uc)
 
 void pfnmap_put_code(void *va, uint16_t tag)
 {
-	volatile uint32_t *insn = va;
+	uint32_t *insn = va;
 
-	insn[0] = 0xd2800000 | ((uint32_t)tag << 5);	/* movz x0, #tag */
-	insn[1] = 0xd65f03c0;				/* ret */
+	WRITE_ONCE(insn[0], 0xd2800000 | ((uint32_t)tag << 5));	/* movz x0, #tag */
+	WRITE_ONCE(insn[1], 0xd65f03c0);			/* ret */
 }
 
 uint64_t pfnmap_guest_exec(uint64_t gva)
 {
 	uint64_t (*fn)(void) = (void *)gva;
-	uint64_t before = pfnmap_guest_iabt_count;
+	uint64_t before = READ_ONCE(pfnmap_guest_iabt_count);
 	uint64_t ret;
 
 	/* The code may come from another alias: drop stale lines (B2.8). */
 	pfnmap_inval_poc(gva, 8);
 	pfnmap_sync_icache(gva, 8);
 	ret = fn();
-	return pfnmap_guest_iabt_count != before ? PFNMAP_EXEC_ABORTED : ret;
+	return READ_ONCE(pfnmap_guest_iabt_count) != before ? PFNMAP_EXEC_ABORTED : ret;
 }
 
-void pfnmap_fill(volatile uint64_t *p, uint64_t bytes, uint64_t seed)
+void pfnmap_fill(uint64_t *p, uint64_t bytes, uint64_t seed)
 {
 	uint64_t i;
 
 	for (i = 0; i < bytes / 8; i++)
-		p[i] = pfnmap_pattern(seed, i);
+		WRITE_ONCE(p[i], pfnmap_pattern(seed, i));
 }
 
-int64_t pfnmap_check(const volatile uint64_t *p, uint64_t bytes, uint64_t seed)
+int64_t pfnmap_check(const uint64_t *p, uint64_t bytes, uint64_t seed)
 {
 	uint64_t i;
 
 	for (i = 0; i < bytes / 8; i++)
-		if (p[i] != pfnmap_pattern(seed, i))
+		if (READ_ONCE(p[i]) != pfnmap_pattern(seed, i))
 			return i;
 	return -1;
 }
