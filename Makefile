@@ -56,12 +56,12 @@ selftest-patches:
 	scripts/prepare-source.sh "$(BUILD)" -
 	scripts/selftest-patches.sh --tree "$(BUILD)/src/baseline"
 
-check: unit-tests lint checkpatch lava-validate kunit
+check: unit-tests lint checkpatch lava-validate
 	scripts/conformance.sh --no-deps --cells "$(CHECK_CELLS)" --build "$(BUILD)" --results "$(RESULTS)"
 
 kunit: deps
 	scripts/prepare-source.sh "$(BUILD)" kernel-patch
-	scripts/kunit.sh "$(BUILD)/src/patched" "$(BUILD)/kunit"
+	scripts/kunit.sh "$(BUILD)/src/patched" "$(BUILD)/src/patched/out-kunit"
 
 mutation:
 	scripts/mutation.sh --build "$(BUILD)" --results "$(RESULTS)"

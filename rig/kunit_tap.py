@@ -28,7 +28,7 @@ def to_tap(result):
     # The root is kunit.py's "KUnit Test Group": the suites are its children.
     rows = [c for sub in result.get("sub_groups", []) for c in cases(sub)]
     rows += [(c["name"], c.get("status", "FAIL")) for c in result.get("test_cases", [])]
-    out = ["TAP version 13", f"1..{len(rows)}"]
+    out = ["# rig-begin", "TAP version 13", f"1..{len(rows)}"]
     for n, (name, status) in enumerate(rows, 1):
         out.append(f"# REQ: {REQ}")
         if status == "PASS":

@@ -157,7 +157,7 @@ case " $kernels " in *" patched "*)
 		step "kunit"
 		t2=$(date +%s)
 		kst=ok
-		"$top/scripts/kunit.sh" "$build/src/patched" "$build/kunit" "$run/kunit.json" \
+		"$top/scripts/kunit.sh" "$build/src/patched" "$build/src/patched/out-kunit" "$run/kunit.json" \
 			>"$run/kunit.log" 2>&1 || [ -s "$run/kunit.json" ] ||
 			kst="kunit.py did not finish (see kunit.log)"
 		t_kunit=$(( $(date +%s) - t2 ))

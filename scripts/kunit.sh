@@ -9,7 +9,7 @@ usage() {
 	cat <<USAGE
 usage: $0 KERNEL_TREE BUILD_DIR [JSON_OUT]
   Runs tools/testing/kunit/kunit.py run --arch=arm64 in KERNEL_TREE, building
-  in BUILD_DIR (outside the tree), and writes kunit.py's JSON result to
+  in BUILD_DIR (best a direct child of the tree, e.g. TREE/out-kunit), and writes kunit.py's JSON result to
   JSON_OUT when given. Exits non-zero when a test fails.
 USAGE
 }
@@ -22,6 +22,9 @@ tree=$(realpath "$1") bdir=$(realpath -m "$2") json=
 command -v qemu-system-aarch64 >/dev/null ||
 	{ echo "kunit: missing qemu-system-aarch64 (run scripts/install-deps.sh)" >&2; exit 1; }
 mkdir -p "$bdir"
+# With BUILD_DIR a direct child of the tree, kbuild records relative paths:
+# two trees of the same history then share their objects through ccache.
+export CCACHE_BASEDIR=$(dirname "$tree") CCACHE_NOHASHDIR=1
 cd "$tree"
 exec python3 tools/testing/kunit/kunit.py run --arch=arm64 \
 	--cross_compile=aarch64-linux-gnu- \

@@ -85,7 +85,7 @@ run_mutant() {
 		red=$(python3 "$top/rig/report.py" red "$out/$name" --kernel mutant 2>>"$out/$name.report.log" || true)
 	fi
 	case " $cells " in *" kunit "*)
-		if ! "$top/scripts/kunit.sh" "$tree" "$build/kunit-mutant" >"$out/$name.kunit.log" 2>&1; then
+		if ! "$top/scripts/kunit.sh" "$tree" "$tree/out-kunit" >"$out/$name.kunit.log" 2>&1; then
 			red+=" KU-1"
 		fi ;;
 	esac
@@ -134,7 +134,7 @@ if [ "$lopo" = 1 ] && [ "${#only[@]}" -eq 0 ]; then
 			printf '%-34s %-22s %-22s %s\n' "$name" - "-" "n/a (later patches need it)" | tee -a "$table"
 			continue
 		fi
-		record "$name" "" "$(run_mutant "$name" "max-vhe n1-vhe kunit" "kvm:*")"
+		record "$name" "" "$(run_mutant "$name" "max-vhe n1-vhe" "kvm:*")"
 	done
 fi
 reset_tree
