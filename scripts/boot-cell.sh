@@ -93,9 +93,17 @@ start=$(date +%s)
 "${qemu[@]}" 2>"$out/qemu.stderr" &
 qpid=$!
 status=ok detail=
-booted=0
+booted=0 shown=
 while kill -0 "$qpid" 2>/dev/null; do
 	now=$(date +%s)
+	# Progress on a terminal: which test the cell is running.
+	if [ -t 1 ] && [ "$booted" = 1 ]; then
+		cur=$(grep -a 'rig: running ' "$console" 2>/dev/null | tail -n1 | sed 's/.*rig: running //' | tr -d '\r')
+		if [ -n "$cur" ] && [ "$cur" != "$shown" ]; then
+			echo "boot-cell[$kernel/$cell]: running $cur ($((now - start))s)"
+			shown=$cur
+		fi
+	fi
 	if [ "$booted" = 0 ]; then
 		if grep -qs "rig: init started" "$console"; then
 			booted=1

@@ -93,11 +93,26 @@ if [ -s "$out/config-missing.txt" ]; then
 fi
 
 start=$(date +%s)
-if ! "${mk[@]}" Image modules >"$log" 2>&1; then
+# Progress, kunit.py-style, only on a terminal: how many files kbuild has
+# compiled so far (the log gets kbuild's short lines for that).
+ticker=
+if [ -t 1 ]; then
+	( while sleep 5; do
+		printf 'build-kernel[%s]: %s files compiled, %ss\n' "$name" \
+			"$(grep -c '^  CC' "$log" 2>/dev/null || echo 0)" "$(( $(date +%s) - start ))"
+	done ) &
+	ticker=$!
+	trap '[ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true' EXIT
+fi
+mkv=()	# the same make, with kbuild's short lines in the log
+for a in "${mk[@]}"; do [ "$a" = -s ] || mkv+=("$a"); done
+if ! "${mkv[@]}" Image modules >"$log" 2>&1; then
+	[ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true
 	echo "build-kernel[$name]: build failed; last errors:" >&2
 	{ grep -E 'error:|Error [0-9]+' "$log" || tail -5 "$log"; } | head -8 | sed 's/^/  /' >&2
 	die "build failed (full log: $log)"
 fi
+[ -z "$ticker" ] || { kill "$ticker" 2>/dev/null || true; ticker=; }
 rm -rf "$out/modules-root"
 "${mk[@]}" INSTALL_MOD_PATH="$out/modules-root" INSTALL_MOD_STRIP=1 modules_install >>"$log" 2>&1 ||
 	die "modules_install failed (see $log)"
