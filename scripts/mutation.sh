@@ -42,6 +42,10 @@ die() { echo "mutation: $*" >&2; exit 1; }
 [ -x "$build/selftests/kselftest_install/run_kselftest.sh" ] || die "no selftests in $build/selftests: run make conformance first"
 exec 9>"$build/.rig.lock"
 flock -n 9 || die "another rig run is using $build"
+# Stopped, it stops what it started: builds, cells, kunit.py and their
+# children (run-matrix.sh in turn stops its QEMUs on TERM).
+kill_tree() { local c; for c in $(pgrep -P "$1"); do kill_tree "$c"; done; kill -TERM "$1" 2>/dev/null || true; }
+trap 'for c in $(pgrep -P $$); do kill_tree "$c"; done; echo "mutation: interrupted" >&2; exit 130' INT TERM
 export CCACHE_DIR="$build/ccache" RIG_BUSYBOX="$build/guest-tools/busybox"
 
 out="$results/mutation-$(date +%Y%m%d-%H%M%S)"
@@ -77,6 +81,9 @@ run_mutant() {
 		ko=$(find "$tree/out-release/modules-root" -name test_pfnmap.ko | head -n1)
 		"$top/scripts/mkinitramfs.sh" "$build/selftests/kselftest_install" \
 			"$build/initramfs/mutant.cpio.gz" "$ko" >/dev/null
+		"$top/scripts/run-info.py" "$out/$name" --build "$build" --patches "$top/kernel-patch" \
+			--kernels mutant --tests "${tests:-*}" --cells "${qcells# }" \
+			--matrix "$(awk '!/^#/ && NF {print $1}' "$top/rig/matrix.tsv" | tr '\n' ' ')"
 		"$top/scripts/run-matrix.sh" --run-dir "$out/$name" --build "$build" \
 			--kernels mutant --cells "${qcells# }" --tests "${tests:-*}" \
 			>"$out/$name.run.log" 2>&1 || true
