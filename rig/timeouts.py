@@ -58,7 +58,8 @@ def required_seconds(entries, settings_dir, scale=1, tests="*", rules=()):
     the rig/test-timeouts glob that gives the timeout, else the collection."""
     per = {}
     for entry in entries:
-        if not fnmatch.fnmatchcase(entry, tests):
+        # rig.tests= is a comma-separated list of globs
+        if not any(fnmatch.fnmatchcase(entry, g) for g in tests.split(",")):
             continue
         rule = next(((g, s) for g, s in rules if fnmatch.fnmatchcase(entry, g)), None)
         if rule:
@@ -100,6 +101,8 @@ def main(argv=None):
                     help="the rig's per-test timeouts (default: %(default)s)")
     ap.add_argument("--boot-timeout", type=int, default=0, metavar="B",
                     help="seconds the cell may spend booting before the first test")
+    ap.add_argument("--print-required", action="store_true",
+                    help="print the smallest cell timeout the tests allow, and exit 0")
     a = ap.parse_args(argv)
     try:
         entries = read_list(a.list or os.path.join(a.settings_dir, "kselftest-list.txt"))
@@ -108,6 +111,9 @@ def main(argv=None):
         print(f"timeouts: cannot read the test list: {e}", file=sys.stderr)
         return 2
     required, per = required_seconds(entries, a.settings_dir, a.scale, a.tests, rules)
+    if a.print_required:
+        print(required + a.boot_timeout)
+        return 0
     cause = shortfall(a.cell_timeout, required, per, a.boot_timeout, a.scale)
     if cause:
         print(f"timeouts: {cause}", file=sys.stderr)

@@ -49,6 +49,18 @@ for c in $cells; do
 	[ -n "${cpu[$c]:-}" ] || { echo "run-matrix: unknown cell '$c' (see rig/matrix.tsv: ${all[*]})" >&2; exit 2; }
 done
 
+# The cell timeout is never smaller than the sum of the timeouts of the
+# tests it runs (scaled for debug kernels), plus the boot: a slow but
+# healthy cell must not be cut short and blamed on the kernel.
+cell_timeout=${RIG_CELL_TIMEOUT:-2400}
+need=$(python3 "$top/rig/timeouts.py" --settings-dir "$build/selftests/kselftest_install" \
+	--cell-timeout 0 --scale "$scale" --tests "$tests" \
+	--boot-timeout "${RIG_BOOT_TIMEOUT:-180}" --print-required 2>/dev/null) || need=0
+if [ "$(( need / scale ))" -gt "$cell_timeout" ]; then
+	echo "run-matrix: cell timeout raised from ${cell_timeout}s to $(( need / scale ))s (x$scale): the selected tests' timeouts add up to that"
+	cell_timeout=$(( need / scale ))
+fi
+
 mkdir -p "$run/cells"
 parallel=${RIG_PARALLEL:-2}
 # The emulated nvgrace-gpu function is in every cell unless RIG_NVGRACE=0.
@@ -96,7 +108,7 @@ json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
 		"$top/scripts/boot-cell.sh" --image "$image" --initrd "$initrd" \
 			--cpu "${cpu[$c]}" --mode "${mode[$c]}" --mte "${mte[$c]}" \
 			--kernel "$k" --cell "$c" --out "$out" --tests "$tests" \
-			--timeout-scale "$scale" $knv &
+			--timeout-scale "$scale" --cell-timeout "$cell_timeout" $knv &
 	done
 done
 wait

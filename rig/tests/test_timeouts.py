@@ -63,3 +63,17 @@ def test_cli(install):
                     "kvm:pfnmap_memslot_test")
     assert filtered.returncode == 0
     assert _cli("--settings-dir", install / "nope", "--cell-timeout", 1).returncode == 2
+
+
+def test_comma_separated_globs_select_each_test(install):
+    entries = timeouts.read_list(install / "kselftest-list.txt")
+    rules = timeouts.read_rig_timeouts()
+    total, per = timeouts.required_seconds(entries, install, tests="kvm:arch_timer,vfio:*",
+                                           rules=rules)
+    assert per == {"kvm": (1, 120), "vfio": (1, 600)} and total == 720
+
+
+def test_print_required_is_the_sum_plus_the_boot(install, capsys):
+    assert timeouts.main(["--settings-dir", str(install), "--cell-timeout", "0",
+                          "--boot-timeout", "100", "--print-required"]) == 0
+    assert capsys.readouterr().out.strip() == str(3 * 300 + 120 + 600 + 45 + 100)
