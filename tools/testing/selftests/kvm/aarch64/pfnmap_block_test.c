@@ -83,7 +83,7 @@ static struct kvm_vm *sweep_vm(struct kvm_vcpu **vcpu, void *hva,
 	else
 		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB,
 					    PFNMAP_TEST_GPA, PFNMAP_TEST_SLOT,
-					    bytes / PAGE, 0);
+					    pfnmap_guest_pages(vm, bytes), 0);
 	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, bytes);
 	sweep_pages = bytes / PAGE;
 	sweep_check = check;

@@ -262,7 +262,7 @@ FIXTURE_SETUP(zva)
 	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 	/* Calibration page: ordinary memory, Device at stage 1. */
 	vm_userspace_mem_region_add(self->vm, VM_MEM_SRC_ANONYMOUS, CAL_GPA,
-				    CAL_SLOT, 1, 0);
+				    CAL_SLOT, pfnmap_guest_pages(self->vm, PAGE), 0);
 	pfnmap_virt_map(self->vm, CAL_GPA, PAGE);
 	pfnmap_set_s1_attr(self->vm, CAL_GPA, MT_DEVICE_nGnRE);
 }

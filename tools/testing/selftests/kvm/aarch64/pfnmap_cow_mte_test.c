@@ -451,7 +451,7 @@ TEST(mte_vm_tags_work_on_anonymous_memory)
 	if (!vm)
 		SKIP(return, MTE_SKIP);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFNMAP_TEST_GPA,
-				    PFNMAP_TEST_SLOT, NPAGES, 0);
+				    PFNMAP_TEST_SLOT, pfnmap_guest_pages(vm, NPAGES * PAGE), 0);
 	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
 	for (page = 0; page < NPAGES; page++)
 		pfnmap_set_s1_attr(vm, PFNMAP_TEST_GPA + page * PAGE, MT_TAGGED);

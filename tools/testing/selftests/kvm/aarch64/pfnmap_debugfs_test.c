@@ -49,7 +49,7 @@ static void __noreturn vmm(int to_parent, int from_parent)
 	g_page = getpagesize();
 	vm = pfnmap_vm_create(&vcpu, guest_touch, TOUCH_BYTES);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFNMAP_TEST_GPA,
-				    PFNMAP_TEST_SLOT, TOUCH_BYTES / g_page, 0);
+				    PFNMAP_TEST_SLOT, pfnmap_guest_pages(vm, TOUCH_BYTES), 0);
 	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, TOUCH_BYTES);
 	sync_global_to_guest(vm, g_page);
 	TEST_ASSERT_EQ(pfnmap_run(vcpu, &uc), UCALL_DONE);

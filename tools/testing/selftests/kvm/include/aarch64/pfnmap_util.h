@@ -35,6 +35,12 @@ extern uint64_t pfnmap_page_size;
 #define PFNMAP_PMD_BLOCK	(pfnmap_page_size * (pfnmap_page_size / 8))
 /* The largest block a region aligned as ours can get: 1 GiB with 4 KiB pages, else level 2 */
 uint64_t pfnmap_largest_block(void);
+/*
+ * @bytes in the guest's own pages (@vm's, or the default mode's for NULL):
+ * the guest may use 4 KiB pages on a 64 KiB host, and the library counts
+ * memslot sizes and page-table room in guest pages.
+ */
+uint64_t pfnmap_guest_pages(struct kvm_vm *vm, uint64_t bytes);
 /* virt_map() of @bytes at @gpa (identity), in the guest's own page size */
 void pfnmap_virt_map(struct kvm_vm *vm, uint64_t gpa, uint64_t bytes);
 

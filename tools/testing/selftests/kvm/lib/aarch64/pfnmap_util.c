@@ -531,6 +531,14 @@ uint64_t pfnmap_largest_block(void)
 	return pfnmap_page_size == 4096 ? PFNMAP_PMD_BLOCK * 512 : PFNMAP_PMD_BLOCK;
 }
 
+uint64_t pfnmap_guest_pages(struct kvm_vm *vm, uint64_t bytes)
+{
+	uint64_t page = vm ? vm->page_size :
+			vm_guest_mode_params[VM_MODE_DEFAULT].page_size;
+
+	return (bytes + page - 1) / page;
+}
+
 void pfnmap_virt_map(struct kvm_vm *vm, uint64_t gpa, uint64_t bytes)
 {
 	virt_map(vm, gpa, gpa, (bytes + vm->page_size - 1) / vm->page_size);
@@ -545,7 +553,8 @@ struct kvm_vm *pfnmap_vm_create(struct kvm_vcpu **vcpu, void *guest_code,
 	 * The library sizes memslot 0 for the guest page tables that map
 	 * this many extra pages; the test memory itself lives in its own slot.
 	 */
-	vm = __vm_create_with_one_vcpu(vcpu, test_bytes / getpagesize(), guest_code);
+	vm = __vm_create_with_one_vcpu(vcpu, pfnmap_guest_pages(NULL, test_bytes),
+				       guest_code);
 	pfnmap_vcpu_install_handlers(*vcpu);
 	return vm;
 }
