@@ -444,7 +444,7 @@ TEST(mte_vm_tags_work_on_anonymous_memory)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
-	int page;
+	uint64_t gva;
 
 	ksft_print_msg("REQ: MTE-3\n");
 	vm = mte_vm_create(&vcpu, guest_tags);
@@ -453,8 +453,9 @@ TEST(mte_vm_tags_work_on_anonymous_memory)
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFNMAP_TEST_GPA,
 				    PFNMAP_TEST_SLOT, pfnmap_guest_pages(vm, NPAGES * PAGE), 0);
 	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
-	for (page = 0; page < NPAGES; page++)
-		pfnmap_set_s1_attr(vm, PFNMAP_TEST_GPA + page * PAGE, MT_TAGGED);
+	/* Every guest page: the guest's pages may be smaller than the host's */
+	for (gva = PFNMAP_TEST_GPA; gva < PFNMAP_TEST_GPA + NPAGES * PAGE; gva += vm->page_size)
+		pfnmap_set_s1_attr(vm, gva, MT_TAGGED);
 
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(vcpu, &uc));
 	if (uc.args[1] == NO_MTE) {
