@@ -109,7 +109,9 @@ for a in "${mk[@]}"; do [ "$a" = -s ] || mkv+=("$a"); done
 if ! "${mkv[@]}" Image modules >"$log" 2>&1; then
 	[ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true
 	echo "build-kernel[$name]: build failed; last errors:" >&2
-	{ grep -E 'error:|Error [0-9]+' "$log" || tail -5 "$log"; } | head -8 | sed 's/^/  /' >&2
+	# The compiler's and the linker's own lines, not make's "Error 2" echoes
+	{ grep -E 'error:|undefined reference|ld: ' "$log" | grep -v '^make' ||
+		tail -5 "$log"; } | head -8 | sed 's/^/  /' >&2
 	die "build failed (full log: $log)"
 fi
 [ -z "$ticker" ] || { kill "$ticker" 2>/dev/null || true; ticker=; }

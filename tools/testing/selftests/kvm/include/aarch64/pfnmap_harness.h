@@ -5,6 +5,7 @@
 #ifndef SELFTEST_KVM_PFNMAP_HARNESS_H
 #define SELFTEST_KVM_PFNMAP_HARNESS_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
@@ -58,12 +59,34 @@ static inline void pfnmap_print_req(const char *req, bool refusal_path)
 }
 
 /*
+ * KASAN and lockdep kernels run the same cases several times slower than
+ * the harness's per-case timeouts allow. PFNMAP_TIMEOUT_SCALE=N (the rig's
+ * init sets it on debug kernels) multiplies every case's timeout by N, as
+ * the runner's per-binary timeout already is.
+ */
+static inline void pfnmap_scale_timeouts(void)
+{
+	const char *env = getenv("PFNMAP_TIMEOUT_SCALE");
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+	int scale = env ? atoi(env) : 1;
+
+	if (scale <= 1)
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+	ksft_print_msg("case timeouts x%d (PFNMAP_TIMEOUT_SCALE)\n", scale);
+}
+
+/*
  * What each test's main() returns: probe and print "# ENV:" once in the
  * parent (every case inherits it), then run the cases.
  */
 static inline int pfnmap_harness_main(int argc, char **argv)
 {
 	pfnmap_env();
+	pfnmap_scale_timeouts();
 	return test_harness_run(argc, argv);
 }
 
