@@ -25,10 +25,12 @@
 #include "ucall_common.h"
 
 #define MARK		0x1a40000000000000ULL
+#define PAGE		pfnmap_page_size
+#define BLOCK		PFNMAP_PMD_BLOCK
 #define SKIPPED		(~0ULL)
 
 /* Guest parameters, set with sync_global_to_guest(). */
-static uint64_t g_page, g_npages, g_hole;
+static uint64_t g_npages, g_hole;
 static bool g_swap;
 
 /* The page of the backing that the layout maps at page @i. */
@@ -44,7 +46,7 @@ static void guest_code(void)
 	for (i = 0; i < g_npages; i++) {
 		if (i == g_hole)
 			continue;
-		v = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * g_page));
+		v = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * PAGE));
 		GUEST_ASSERT_EQ(v, MARK | layout_src(i, g_npages, g_swap));
 	}
 	GUEST_DONE();
@@ -54,7 +56,7 @@ FIXTURE(layout) {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 	struct pfnmap_region backing, r;
-	uint64_t page, block, bytes;
+	uint64_t bytes;
 };
 
 FIXTURE_VARIANT(layout) {
@@ -85,28 +87,26 @@ FIXTURE_SETUP(layout)
 	self->backing.hva = NULL;
 	self->r.hva = NULL;
 	ksft_print_msg("REQ: BLK-2\n");
-	self->page = getpagesize();
-	self->block = self->page * (self->page / 8);	/* a PMD's worth */
-	self->bytes = 2 * self->block;
-	if (!pfnmap_provider(&info, self->bytes + self->page, &reason))
+	self->bytes = 2 * BLOCK;
+	if (!pfnmap_provider(&info, self->bytes + PAGE, &reason))
 		SKIP(return, "%s", reason);
-	off = ((info.base + self->block - 1) & ~(self->block - 1)) - info.base;
-	if (off + self->bytes + self->page > info.size)
+	off = ((info.base + BLOCK - 1) & ~(BLOCK - 1)) - info.base;
+	if (off + self->bytes + PAGE > info.size)
 		SKIP(return,
 		     "test_pfnmap region base=%#llx size=%#llx has no block-aligned %#lx bytes: give it more room",
-		     info.base, info.size, self->bytes + self->page);
+		     info.base, info.size, self->bytes + PAGE);
 	if (variant->pa_off_by_a_page)
-		off += self->page;
+		off += PAGE;
 	if (variant->vma_ends_in_block)
-		self->bytes -= self->block / 2;
+		self->bytes -= BLOCK / 2;
 
 	/* What each pfn holds, written through a plain mapping of the range */
 	ASSERT_EQ(0, pfnmap_map(&self->backing, type, 0, off, self->bytes,
 				true, NULL));
-	for (i = 0; i < self->bytes / self->page; i++)
-		WRITE_ONCE(*(uint64_t *)((uint8_t *)self->backing.hva + i * self->page), MARK | i);
+	for (i = 0; i < self->bytes / PAGE; i++)
+		WRITE_ONCE(*(uint64_t *)((uint8_t *)self->backing.hva + i * PAGE), MARK | i);
 
-	hva = pfnmap_reserve_aligned(2 * self->block, self->block);
+	hva = pfnmap_reserve_aligned(2 * BLOCK, BLOCK);
 	ASSERT_EQ(0, pfnmap_map(&self->r, type,
 				variant->flags | TEST_PFNMAP_F_ALLOW_ANY_UNCACHED,
 				off, self->bytes, true, hva));
@@ -115,12 +115,10 @@ FIXTURE_SETUP(layout)
 	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 				  self->bytes, self->r.hva);
 	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, self->bytes);
-	g_page = self->page;
-	g_npages = self->bytes / self->page;
+	g_npages = self->bytes / PAGE;
 	g_hole = (variant->flags & TEST_PFNMAP_F_HOLE) ?
 		 TEST_PFNMAP_ODD_PAGE(g_npages) : SKIPPED;
 	g_swap = variant->flags & TEST_PFNMAP_F_SWAP_PAIRS;
-	sync_global_to_guest(self->vm, g_page);
 	sync_global_to_guest(self->vm, g_npages);
 	sync_global_to_guest(self->vm, g_hole);
 	sync_global_to_guest(self->vm, g_swap);
@@ -142,19 +140,19 @@ TEST_F_TIMEOUT(layout, every_page_reads_its_pfn_and_no_block_covers_a_break, 240
 {
 	struct pfnmap_s2_summary sum;
 	uint64_t ipa, end, blk;
-	char page_size[8];
+	char page_size[24];
 	struct ucall uc;
 	int ret;
 
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
 
 	/* The view's size field for a page, e.g. "4K" or "64K" */
-	snprintf(page_size, sizeof(page_size), "%luK", self->page >> 10);
+	snprintf(page_size, sizeof(page_size), "%luK", PAGE >> 10);
 	for (blk = 0; blk < 2; blk++) {
 		if (!(variant->broken & (1u << blk)))
 			continue;
-		ipa = PFNMAP_TEST_GPA + blk * self->block;
-		end = ipa + self->block;
+		ipa = PFNMAP_TEST_GPA + blk * BLOCK;
+		end = ipa + BLOCK;
 		if (end > PFNMAP_TEST_GPA + self->bytes)
 			end = PFNMAP_TEST_GPA + self->bytes;
 		/* One pass over the view: the largest leaf over the block */
@@ -166,7 +164,7 @@ TEST_F_TIMEOUT(layout, every_page_reads_its_pfn_and_no_block_covers_a_break, 240
 		ASSERT_EQ(0, ret);
 		ASSERT_NE(0, sum.mapped);
 		ASSERT_STREQ(page_size, sum.largest)
-			TH_LOG(BLOCK_OVER_BREAK_FORMAT, ipa, sum.largest, self->page);
+			TH_LOG(BLOCK_OVER_BREAK_FORMAT, ipa, sum.largest, PAGE);
 	}
 }
 

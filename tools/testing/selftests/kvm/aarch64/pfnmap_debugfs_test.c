@@ -26,13 +26,11 @@
 #define ROUNDS		8
 #define TOUCH_BYTES	(16UL << 20)
 
-static uint64_t g_page;
-
 static void guest_touch(void)
 {
 	uint64_t off;
 
-	for (off = 0; off < TOUCH_BYTES; off += g_page)
+	for (off = 0; off < TOUCH_BYTES; off += pfnmap_page_size)
 		WRITE_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + off), off);
 	GUEST_DONE();
 }
@@ -46,12 +44,10 @@ static void __noreturn vmm(int to_parent, int from_parent)
 	char path[128];
 	char go;
 
-	g_page = getpagesize();
 	vm = pfnmap_vm_create(&vcpu, guest_touch, TOUCH_BYTES);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, PFNMAP_TEST_GPA,
 				    PFNMAP_TEST_SLOT, pfnmap_guest_pages(vm, TOUCH_BYTES), 0);
 	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, TOUCH_BYTES);
-	sync_global_to_guest(vm, g_page);
 	TEST_ASSERT_EQ(pfnmap_run(vcpu, &uc), UCALL_DONE);
 	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/stage2_leaves",
 		 getpid(), vm->fd);

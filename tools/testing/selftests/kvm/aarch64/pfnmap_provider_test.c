@@ -27,7 +27,6 @@
 
 FIXTURE(prv) {
 	struct test_pfnmap_info info;
-	long page;
 	int fd;
 };
 
@@ -37,7 +36,6 @@ FIXTURE_SETUP(prv)
 
 	ksft_print_msg("REQ: PRV-1\n");
 	self->fd = -1;
-	self->page = getpagesize();
 	if (!pfnmap_provider_ready(0, &reason))
 		SKIP(return, "%s", reason);
 	self->fd = open(DEV, O_RDWR);
@@ -84,7 +82,7 @@ static void expect_mmap_einval(struct __test_metadata *_metadata, int fd,
 
 TEST_F(prv, bad_configurations_get_einval)
 {
-	uint64_t pg = self->page, size = self->info.size;
+	uint64_t pg = pfnmap_page_size, size = self->info.size;
 	const struct {
 		uint32_t type, flags;
 		uint64_t offset, size;
@@ -126,13 +124,13 @@ TEST_F(prv, bad_configurations_get_einval)
 
 TEST_F(prv, bad_mmaps_get_einval_and_map_nothing)
 {
-	expect_mmap_einval(_metadata, self->fd, self->page, 0, "mmap before CONFIG");
-	ASSERT_EQ(0, config_errno(self->fd, 0, TEST_PFNMAP_F_LINEAR, 0, 2 * self->page));
-	expect_mmap_einval(_metadata, self->fd, self->page, 0,
+	expect_mmap_einval(_metadata, self->fd, pfnmap_page_size, 0, "mmap before CONFIG");
+	ASSERT_EQ(0, config_errno(self->fd, 0, TEST_PFNMAP_F_LINEAR, 0, 2 * pfnmap_page_size));
+	expect_mmap_einval(_metadata, self->fd, pfnmap_page_size, 0,
 			   "mmap shorter than the CONFIG size");
-	expect_mmap_einval(_metadata, self->fd, 4 * self->page, 0,
+	expect_mmap_einval(_metadata, self->fd, 4 * pfnmap_page_size, 0,
 			   "mmap longer than the CONFIG size");
-	expect_mmap_einval(_metadata, self->fd, 2 * self->page, self->page,
+	expect_mmap_einval(_metadata, self->fd, 2 * pfnmap_page_size, pfnmap_page_size,
 			   "mmap at a non-zero offset");
 }
 
@@ -178,7 +176,7 @@ TEST_F(prv, region_is_claimed_and_parameters_are_root_only)
  */
 TEST_F(prv, random_configurations_are_accepted_or_einval)
 {
-	const uint64_t pg = self->page;
+	const uint64_t pg = pfnmap_page_size;
 	const uint64_t sizes[] = { 0, 1, pg - 1, pg, 2 * pg, 4 * pg + 8,
 				   self->info.size, self->info.linear_max, ~0ULL };
 	const uint64_t offsets[] = { 0, 1, pg, 2 * pg, self->info.size - pg,
