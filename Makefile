@@ -61,7 +61,8 @@ check: unit-tests lint checkpatch lava-validate
 
 kunit: deps
 	scripts/prepare-source.sh "$(BUILD)" kernel-patch
-	scripts/kunit.sh "$(BUILD)/src/patched" "$(BUILD)/src/patched/out-kunit"
+	scripts/kunit.sh $(if $(wildcard $(BUILD)/src/patched/out-release/vmlinux),--seed "$(BUILD)/src/patched/out-release") \
+		"$(BUILD)/src/patched" "$(BUILD)/src/patched/out-kunit"
 
 mutation:
 	scripts/mutation.sh --build "$(BUILD)" --results "$(RESULTS)"

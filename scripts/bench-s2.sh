@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The stage-2 fault benchmark of the block test, run in one QEMU cell per
-# kernel: a guest sweeps a 4 GiB PFNMAP region, then a hugetlb-backed
-# memslot, and prints fault counts, times and their ratio as "# BENCH:"
+# The stage-2 fault benchmarks of pfnmap_block_bench, run in one QEMU cell
+# per kernel: a guest sweeps a 4 GiB PFNMAP region, then a hugetlb-backed
+# memslot; then 1 GiB whose last page breaks contiguity, against blocks off
+# and against a contiguous GiB. Fault counts, times and ratios are "# BENCH:"
 # lines. Benchmarked, not asserted; the figures go to OUT/bench-s2.txt.
 set -euo pipefail
 
@@ -19,21 +20,24 @@ build=$(realpath "$1") out=$(realpath -m "$2")
 shift 2
 kernels=${*:-baseline patched}
 kst="$build/selftests/kselftest_install"
-[ -x "$kst/kvm/pfnmap_block_test" ] || { echo "bench-s2: build the selftests first (make conformance)" >&2; exit 1; }
+[ -x "$kst/kvm/pfnmap_block_bench" ] || { echo "bench-s2: build the selftests first (make conformance)" >&2; exit 1; }
 
 mkdir -p "$out"
 stage=$(mktemp -d "$out/.kst.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 cp -a "$kst/." "$stage/"
 mkdir -p "$stage/bench"
-cat >"$stage/bench/pfnmap_sweep.sh" <<'SH'
+# The benchmark program is built with the suite (TEST_GEN_PROGS_EXTENDED)
+# but is not part of it: this list runs only it, in both of its modes.
+for mode in s c; do
+	cat >"$stage/bench/pfnmap_sweep_$mode.sh" <<SH
 #!/bin/sh
-# One benchmark run of the block test (not part of the conformance suite).
-cd /kselftest/kvm && exec ./pfnmap_block_test -b
+cd /kselftest/kvm && exec ./pfnmap_block_bench -$mode
 SH
-chmod +x "$stage/bench/pfnmap_sweep.sh"
+	chmod +x "$stage/bench/pfnmap_sweep_$mode.sh"
+	echo "bench:pfnmap_sweep_$mode.sh"
+done >"$stage/kselftest-list.txt"
 printf 'timeout=1200\n' >"$stage/bench/settings"
-echo "bench:pfnmap_sweep.sh" >"$stage/kselftest-list.txt"
 
 : >"$out/bench-s2.txt"
 for k in $kernels; do

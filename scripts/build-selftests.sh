@@ -59,7 +59,8 @@ args=(-C "$st" -j"$jobs" O="$out/obj"
       KHDR_INCLUDES="-isystem $khdr/include" EXTRA_CFLAGS=-static)
 if [[ "${FULL:-0}" != 1 ]]; then
 	# A command-line value overrides every += in the Makefile: ours only.
-	args+=(TEST_GEN_PROGS_$ad="$progs")
+	ext="$(sed -n "s|^TEST_GEN_PROGS_EXTENDED_$ad += \\($ad/pfnmap_.*\\)|\\1|p" "$mk" | tr '\n' ' ')"
+	args+=(TEST_GEN_PROGS_$ad="$progs" TEST_GEN_PROGS_EXTENDED_$ad="$ext")
 fi
 
 mkdir -p "$out"

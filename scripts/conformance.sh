@@ -146,11 +146,10 @@ matrix_rc=0
 	${cells:+--cells "$cells"} --variant "$variant" --tests "$tests" || matrix_rc=$?
 t_run=$(( $(date +%s) - t1 ))
 
-# KU-1: the series' KUnit tests, with the patched tree's own kunit.py (it
-# builds its own small kernel and boots it in QEMU), recorded as one more
-# cell of the patched kernel, in every run (the page size and debug options
-# of the rig's kernels do not change what these tests decide; once built,
-# the KUnit kernel costs seconds).
+# KU-1: the series' KUnit tests, with the patched tree's own kunit.py,
+# recorded as one more cell of the patched kernel, in every run. The KUnit
+# kernel is this run's patched kernel plus the test (see kunit.sh --seed):
+# an incremental build, with the run's page size and debug options.
 t_kunit=0
 case " $kernels " in *" patched "*)
 	if [ "${RIG_KUNIT:-1}" = 1 ]; then
@@ -158,7 +157,8 @@ case " $kernels " in *" patched "*)
 		step "kunit"
 		t2=$(date +%s)
 		kst=ok
-		"$top/scripts/kunit.sh" "$build/src/patched" "$build/src/patched/out-kunit" "$run/kunit.json" \
+		"$top/scripts/kunit.sh" --seed "$build/src/patched/out-$variant" \
+			"$build/src/patched" "$build/src/patched/out-kunit-$variant" "$run/kunit.json" \
 			>"$run/kunit.log" 2>&1 || [ -s "$run/kunit.json" ] ||
 			kst="kunit.py did not finish (see kunit.log)"
 		t_kunit=$(( $(date +%s) - t2 ))

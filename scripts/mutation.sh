@@ -92,7 +92,8 @@ run_mutant() {
 		red=$(python3 "$top/rig/report.py" red "$out/$name" --kernel mutant 2>>"$out/$name.report.log" || true)
 	fi
 	case " $cells " in *" kunit "*)
-		if ! "$top/scripts/kunit.sh" "$tree" "$tree/out-kunit" >"$out/$name.kunit.log" 2>&1; then
+		if ! "$top/scripts/kunit.sh" --seed "$tree/out-release" "$tree" "$tree/out-kunit" \
+			>"$out/$name.kunit.log" 2>&1; then
 			red+=" KU-1"
 		fi ;;
 	esac

@@ -222,12 +222,21 @@ maintainers_f "KERNEL VIRTUAL MACHINE FOR ARM64 (KVM/arm64)" "$st/kvm/*/$ad/pfnm
 commit 1
 
 # --- 2: the KVM tests, one line each; their config options --------------------
+# A *_bench.c is a program the suite builds and installs but does not run.
 tests=()
 for f in "$ksrc"/aarch64/pfnmap_*.c; do
 	t=${f##*/}; t=${t%.c}
 	tests+=("$t")
 	add "$f" "$st/kvm/$ad/${f##*/}"
-	insert_sorted "$kmk" "^TEST_GEN_PROGS_$ad [+]= $ad/" "TEST_GEN_PROGS_$ad += $ad/$t"
+	case "$t" in
+	*_bench) insert_sorted "$kmk" "^TEST_GEN_PROGS_(EXTENDED_)?$ad [+]= $ad/" \
+			"TEST_GEN_PROGS_EXTENDED_$ad += $ad/$t" ;;
+	*) insert_sorted "$kmk" "^TEST_GEN_PROGS_$ad [+]= $ad/" "TEST_GEN_PROGS_$ad += $ad/$t" ;;
+	esac
+done
+# The tests' own headers (the SPEC oracle), beside them.
+for f in "$ksrc"/aarch64/pfnmap_*.h; do
+	[ -f "$f" ] && add "$f" "$st/kvm/$ad/${f##*/}"
 done
 [ "${#tests[@]}" -gt 0 ] || die "no tests in $ksrc/aarch64"
 mentions 2 "${tests[@]}"

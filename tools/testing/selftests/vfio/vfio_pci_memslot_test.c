@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "pfnmap_util.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
 #include "pfnmap_vfio_kvm.h"
 #include "pfnmap_vfio.h"
 

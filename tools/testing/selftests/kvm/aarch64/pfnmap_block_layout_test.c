@@ -22,6 +22,8 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
 #include "ucall_common.h"
 
 #define MARK		0x1a40000000000000ULL

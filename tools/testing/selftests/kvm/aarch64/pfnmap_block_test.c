@@ -12,24 +12,23 @@
  * from the debugfs view where the kernel has it. The probe runs first, so a
  * kernel that maps 4 KiB pages fails in seconds, not after 512K faults.
  *
- * With -b (or PFNMAP_BENCH=1) the binary instead benchmarks a guest sweep
- * over up to 4 GiB of PFNMAP against a hugetlb memslot; nothing is asserted.
+ * pfnmap_block_bench times the same kind of sweep; it asserts nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/mman.h>
 
 #include "kvm_util.h"
 #include "processor.h"
 #include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
 #include "ucall_common.h"
 
 #define PAGE		pfnmap_page_size
 #define SZ_2M		(2UL << 20)
 #define BLK_BYTES	(2 * PFNMAP_SZ_1G)
-#define BENCH_BYTES	(4 * PFNMAP_SZ_1G)
 #define MARK		0xb10c000000000000ULL
 /* The block-size probe touches one word per PROBE_STRIDE, twice, first. */
 #define PROBE_STRIDE	SZ_2M
@@ -64,12 +63,6 @@ static void guest_sweep(void)
 		GUEST_ASSERT_EQ(v, MARK | off);
 	}
 	GUEST_DONE();
-}
-
-/* Offset of the first 1 GiB-aligned PA in the provider's region. */
-static uint64_t aligned_offset(const struct test_pfnmap_info *info)
-{
-	return ((info->base + PFNMAP_SZ_1G - 1) & ~(PFNMAP_SZ_1G - 1)) - info->base;
 }
 
 static struct kvm_vm *sweep_vm(struct kvm_vcpu **vcpu, void *hva,
@@ -112,11 +105,10 @@ static void warm_up_and_remap(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 	vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA, bytes, hva);
 }
 
-/* Exits other than ucalls since @base (from stage2_exits(vcpu, NULL)). */
+/* Fault exits since @base (from stage2_exits(vcpu, NULL)). */
 static uint64_t stage2_exits(struct kvm_vcpu *vcpu, const uint64_t *base)
 {
-	uint64_t n = pfnmap_vcpu_stat(vcpu, "exits") -
-		     pfnmap_vcpu_stat(vcpu, "mmio_exit_user");
+	uint64_t n = pfnmap_vcpu_fault_exits(vcpu);
 
 	return base ? n - *base : n;
 }
@@ -151,7 +143,7 @@ FIXTURE_SETUP(blk)
 	ksft_print_msg("REQ: BLK-1\n");
 	if (!pfnmap_provider(&info, BLK_BYTES, &reason))
 		SKIP(return, "%s", reason);
-	off = aligned_offset(&info);
+	off = pfnmap_provider_aligned(&info, PFNMAP_SZ_1G);
 	if (off + BLK_BYTES > info.size)
 		SKIP(return,
 		     "test_pfnmap region base=%#llx size=%#llx has no 1 GiB-aligned 2 GiB window: give it one (e.g. base=0xc0000000 size=0x80000000)",
@@ -236,109 +228,7 @@ TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_stage2_uses_the_largest_bloc
 		TH_LOG("%d stage-2 leaves for 2 GiB, want %lu", n, BLK_BYTES / block);
 }
 
-/* ---------------- benchmark mode ---------------- */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Runs one sweep; returns seconds and stores the stage-2 faults it took. */
-static double bench_sweep(void *hva, uint64_t bytes, uint64_t *faults)
-{
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm = sweep_vm(&vcpu, hva, bytes, false);
-	struct ucall uc;
-	uint64_t base;
-	double t;
-
-	warm_up_and_remap(vm, vcpu, hva, bytes);
-	base = stage2_exits(vcpu, NULL);
-	t = now();
-	TEST_ASSERT_EQ(pfnmap_run(vcpu, &uc), UCALL_SYNC);
-	TEST_ASSERT_EQ(pfnmap_run(vcpu, &uc), UCALL_DONE);
-	t = now() - t;
-	*faults = stage2_exits(vcpu, &base);
-	kvm_vm_free(vm);
-	return t;
-}
-
-static uint64_t free_hugetlb_bytes(void)
-{
-	unsigned long free_pages = 0;
-	char line[128];
-	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
-
-	if (f && fgets(line, sizeof(line), f))
-		free_pages = strtoul(line, NULL, 10);
-	if (f)
-		fclose(f);
-	return free_pages * SZ_2M;
-}
-
-#define BENCH_SHORT_FORMAT \
-	"BENCH: provider region has only %#lx aligned bytes; sweeping that instead of 4 GiB\n"
-#define BENCH_FAULTS_MSG \
-	"BENCH: faults = vCPU exits - mmio_exit_user over the timed sweep, after a warm-up that maps the guest's page tables (stage-2 faults of the region, plus host interrupts)\n"
-#define BENCH_NO_HUGETLB_MSG \
-	"BENCH: kind=hugetlb skipped: no free 2 MiB hugepages (set /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)\n"
-
-static int bench(void)
-{
-	struct test_pfnmap_info info;
-	struct pfnmap_region r;
-	double tp, th;
-	uint64_t off, bytes, hbytes, fp, fh;
-	const char *reason;
-	const char *kind;
-	uint32_t type;
-
-	if (!pfnmap_provider(&info, PAGE, &reason))
-		ksft_exit_skip("%s\n", reason);
-	off = aligned_offset(&info);
-	if (off >= info.size)
-		ksft_exit_skip("test_pfnmap region has no 1 GiB-aligned part\n");
-	bytes = (info.size - off) & ~(SZ_2M - 1);
-	if (bytes > BENCH_BYTES)
-		bytes = BENCH_BYTES;
-	if (bytes < BENCH_BYTES)
-		ksft_print_msg(BENCH_SHORT_FORMAT, bytes);
-	type = pfnmap_env()->cap ? TEST_PFNMAP_TYPE_NORMAL_WB : TEST_PFNMAP_TYPE_NORMAL_NC;
-	kind = pfnmap_env()->cap ? "cacheable" : "nc_allow_uncached(cap=0)";
-	TEST_ASSERT(!pfnmap_map(&r, type, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED * !pfnmap_env()->cap,
-				off, bytes, true,
-				pfnmap_reserve_aligned(bytes, PFNMAP_SZ_1G)),
-		    "mmap of %#lx provider bytes failed", bytes);
-	ksft_print_msg(BENCH_FAULTS_MSG);
-	tp = bench_sweep(r.hva, bytes, &fp);
-	ksft_print_msg("BENCH: kind=pfnmap-%s bytes=%lu faults=%lu seconds=%.6f\n",
-		       kind, bytes, fp, tp);
-	pfnmap_unmap(&r);
-
-	hbytes = free_hugetlb_bytes();
-	if (hbytes > bytes)
-		hbytes = bytes;
-	if (!hbytes) {
-		ksft_print_msg(BENCH_NO_HUGETLB_MSG);
-		return KSFT_PASS;
-	}
-	th = bench_sweep(NULL, hbytes, &fh);
-	ksft_print_msg("BENCH: kind=hugetlb bytes=%lu faults=%lu seconds=%.6f\n",
-		       hbytes, fh, th);
-	ksft_print_msg("BENCH: ratio pfnmap/hugetlb seconds-per-byte=%.3f\n",
-		       (tp / bytes) / (th / hbytes));
-	return KSFT_PASS;
-}
-
 int main(int argc, char **argv)
 {
-	const char *env = getenv("PFNMAP_BENCH");
-
-	pfnmap_env();
-	if ((env && !strcmp(env, "1")) || (argc > 1 && !strcmp(argv[1], "-b")))
-		return bench();
-	return test_harness_run(argc, argv);
+	return pfnmap_harness_main(argc, argv);
 }

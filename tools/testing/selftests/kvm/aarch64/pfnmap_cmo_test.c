@@ -14,6 +14,9 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
+#include "pfnmap_spec.h"
 #include "ucall_common.h"
 
 #define PAGE		pfnmap_page_size
@@ -71,7 +74,7 @@ static void map_under_test(struct __test_metadata *_metadata,
 		ASSERT_EQ(EINVAL, errno);
 		ASSERT_TRUE(expect == S2T_REFUSED)
 			TH_LOG("memslot refused, want accepted: stage 2 %s",
-			       pfnmap_s2_type_name(expect));
+			       pfnmap_expect_name(expect));
 		SKIP(return,
 		     "cap=0: cacheable PFNMAP memslot refused (CAP-4); the other kinds are checked");
 	}

@@ -19,6 +19,9 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
+#include "pfnmap_spec.h"
 #include "ucall_common.h"
 
 #define PAGE		pfnmap_page_size

@@ -15,6 +15,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
 #include "ucall_common.h"
 
 #define PAGE		pfnmap_page_size

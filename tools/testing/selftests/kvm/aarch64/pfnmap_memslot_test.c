@@ -15,6 +15,9 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
+#include "pfnmap_spec.h"
 #include "ucall_common.h"
 
 #define PAGE		pfnmap_page_size
@@ -458,7 +461,7 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 	EXPECT_EQ(expect, leaf.type)
 		TH_LOG("IPA %#lx: stage 2 is %s, want %s (new VMA %s flags %#x)",
 		       PFNMAP_TEST_GPA, pfnmap_s2_type_name(leaf.type),
-		       pfnmap_s2_type_name(expect), pfnmap_type_name(variant->to_type),
+		       pfnmap_expect_name(expect), pfnmap_type_name(variant->to_type),
 		       variant->to_flags);
 }
 

@@ -20,6 +20,7 @@
 
 #include "kvm_util.h"
 #include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
 
 #define DEV		"/dev/test_pfnmap"
 #define PARAMS		"/sys/module/test_pfnmap/parameters"

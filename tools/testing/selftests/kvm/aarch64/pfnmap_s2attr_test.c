@@ -16,6 +16,9 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
+#include "pfnmap_spec.h"
 #include "ucall_common.h"
 
 #define PAGE		pfnmap_page_size
@@ -93,7 +96,7 @@ static void check_exec_oracle(struct __test_metadata *_metadata, int expect,
 							    "ran the wrong code");
 	} else {
 		EXPECT_EQ(PFNMAP_EXEC_ABORTED, got)
-			TH_LOG(NORMAL_FORMAT, what, CODE_GPA, got, pfnmap_s2_type_name(expect));
+			TH_LOG(NORMAL_FORMAT, what, CODE_GPA, got, pfnmap_expect_name(expect));
 	}
 }
 
@@ -109,7 +112,7 @@ static void check_view(struct __test_metadata *_metadata, struct kvm_vm *vm,
 	EXPECT_EQ(expect, leaf.type)
 		TH_LOG("%s: IPA %#lx stage 2 is %s (memattr %#x), want %s",
 		       what, RD_GPA, pfnmap_s2_type_name(leaf.type), leaf.memattr,
-		       pfnmap_s2_type_name(expect));
+		       pfnmap_expect_name(expect));
 }
 
 /* ---- provider VMAs: memory type x ALLOW_ANY_UNCACHED x backing x map ---- */
@@ -176,7 +179,7 @@ FIXTURE_SETUP(kind)
 		/* S2-8: refusing MMIO behind a cacheable VMA is safe too */
 		ASSERT_TRUE(self->expect == S2T_REFUSED || (variant->flags & PTE_DEV))
 			TH_LOG("memslot refused (EINVAL), want accepted with stage 2 %s",
-			       pfnmap_s2_type_name(self->expect));
+			       pfnmap_expect_name(self->expect));
 		return;
 	}
 	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);
@@ -248,7 +251,7 @@ TEST_F(kind, memslot_data_and_exec_behave_as_spec_says)
 	    !_metadata->exit_code)
 		SKIP(return,
 		     "data round trip passed and execution aborted: stage 2 is not Normal, but only the stage-2 view tells %s from the other non-cacheable types (%s)",
-		     pfnmap_s2_type_name(self->expect), pfnmap_no_view_reason);
+		     pfnmap_expect_name(self->expect), pfnmap_no_view_reason);
 }
 
 TEST_F(kind, stage2_view_shows_the_spec_attribute)

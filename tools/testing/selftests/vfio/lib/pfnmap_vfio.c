@@ -13,7 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "pfnmap_util.h"
+#include "pfnmap_provider.h"
 #include "pfnmap_vfio.h"
 
 #define NO_GROUP_REASON \

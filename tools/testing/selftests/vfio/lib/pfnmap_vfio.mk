@@ -18,7 +18,10 @@ PFNMAP_LIBKVM := lib/assert.c lib/elf.c lib/guest_modes.c lib/guest_sprintf.c \
 	lib/io.c lib/kvm_util.c lib/rbtree.c lib/sparsebit.c lib/test_util.c \
 	lib/ucall_common.c lib/userfaultfd_util.c
 PFNMAP_LIBKVM += $(addprefix lib/$(PFNMAP_ARCH_DIR)/,gic.c gic_v3.c gic_v3_its.c \
-	handlers.S processor.c spinlock.c ucall.c vgic.c pfnmap_util.c)
+	handlers.S processor.c spinlock.c ucall.c vgic.c)
+# The cacheable PFNMAP library, whatever files it is split into.
+PFNMAP_LIBKVM += $(patsubst $(PFNMAP_KVM_DIR)/%,%,\
+	$(wildcard $(PFNMAP_KVM_DIR)/lib/$(PFNMAP_ARCH_DIR)/pfnmap_*.c))
 PFNMAP_LIBKVM_STRING := lib/string_override.c
 PFNMAP_LIBVFIO := lib/pfnmap_vfio.c lib/pfnmap_vfio_kvm.c
 

@@ -5,9 +5,10 @@
  * Each page carries two words: the host writes word 0, the guest checks it
  * and writes word 1, the host checks word 1. A page mapped at the wrong
  * place or not shared between the two aliases shows up as a mismatch at
- * that exact page. The execute probe calls "movz x0, #tag; ret", which the
- * host wrote at offset EXEC_OFFSET of the first page: a stage-2 mapping
- * that is Device or Normal-NC makes KVM inject an instruction abort instead.
+ * that exact page. The execute probe calls the KVM library's "movz x0,
+ * #tag; ret", which the host wrote at offset EXEC_OFFSET of the first page:
+ * a stage-2 mapping that is Device or Normal-NC makes KVM inject an
+ * instruction abort instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,74 +18,34 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "ucall_common.h"
-#include "pfnmap_util.h"
+#include "pfnmap_env.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
 #include "pfnmap_vfio_kvm.h"
 
 #define EXEC_OFFSET	2048
 #define EXEC_TAG	0x5a17
-#define EXEC_ABORTED	(~0ULL)
-
-static uint64_t host_word(uint64_t i)
-{
-	return 0x4e56484f53540000ULL ^ (i * 0x9e3779b97f4a7c15ULL);
-}
-
-static uint64_t guest_word(uint64_t i)
-{
-	return 0x4e56475354000000ULL ^ (i * 0xc2b2ae3d27d4eb4fULL);
-}
-
-static void guest_iabt_handler(struct ex_regs *regs)
-{
-	/* Return from the probed call as if it had returned EXEC_ABORTED. */
-	regs->regs[0] = EXEC_ABORTED;
-	regs->pc = regs->regs[30];
-}
+/* pfnmap_pattern() seeds of the host's and the guest's word of a page */
+#define HOST_SEED	0x4e56484f
+#define GUEST_SEED	0x4e564753
 
 static void guest_code(uint64_t gva, uint64_t pages, uint64_t page_size,
 		       uint64_t exec)
 {
-	uint64_t i, bad = 0, first_bad = 0, ret;
+	uint64_t i, bad = 0, first_bad = 0;
 	uint64_t *p;
 
 	for (i = 0; i < pages; i++) {
 		p = (uint64_t *)(gva + i * page_size);
-		if (READ_ONCE(p[0]) != host_word(i) && !bad++)
+		if (READ_ONCE(p[0]) != pfnmap_pattern(HOST_SEED, i) && !bad++)
 			first_bad = i;
-		WRITE_ONCE(p[1], guest_word(i));
+		WRITE_ONCE(p[1], pfnmap_pattern(GUEST_SEED, i));
 	}
 	GUEST_SYNC_ARGS(1, bad, first_bad, 0, 0);
 
-	if (exec) {
-		asm volatile("ic iallu\n\tdsb ish\n\tisb" ::: "memory");
-		ret = ((uint64_t (*)(void))(gva + EXEC_OFFSET))();
-		GUEST_SYNC_ARGS(2, ret, 0, 0, 0);
-	}
+	if (exec)
+		GUEST_SYNC_ARGS(2, pfnmap_guest_exec(gva + EXEC_OFFSET), 0, 0, 0);
 	GUEST_DONE();
-}
-
-int vfio_kvm_cap(void)
-{
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-	int cap;
-
-	vm = vm_create_with_one_vcpu(&vcpu, NULL);
-	cap = vm_check_cap(vm, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
-	kvm_vm_free(vm);
-	return cap;
-}
-
-bool vfio_kvm_s2view(void)
-{
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-	bool ok;
-
-	vm = vm_create_with_one_vcpu(&vcpu, NULL);
-	ok = pfnmap_s2_view_present(vm);
-	kvm_vm_free(vm);
-	return ok;
 }
 
 void vfio_kvm_print_env(const char *bdf)
@@ -112,8 +73,9 @@ void vfio_kvm_print_env(const char *bdf)
 	} else if (bdf) {
 		printf("# ENV: vfio_device=%s unusable: %s\n", bdf, why);
 	}
-	printf("# ENV: cap=%d s2view=%s\n", vfio_kvm_cap(), vfio_kvm_s2view() ? "yes" : "no");
 	fflush(stdout);
+	/* cap, FWB, s2view...: the KVM library's probe, as the KVM tests print it */
+	pfnmap_env();
 }
 
 /* Next-level table of descriptor *@ptep, allocated when missing. */
@@ -167,10 +129,7 @@ void vfio_kvm_create(struct vfio_kvm_probe *p, void *hva, uint64_t size)
 	memset(p, 0, sizeof(*p));
 	p->exec = -1;
 	p->vm = __vm_create_with_one_vcpu(&p->vcpu, pt_pages, guest_code);
-	vm_init_descriptor_tables(p->vm);
-	vcpu_init_descriptor_tables(p->vcpu);
-	vm_install_sync_handler(p->vm, VECTOR_SYNC_CURRENT, ESR_EC_IABT,
-				guest_iabt_handler);
+	pfnmap_vcpu_install_handlers(p->vcpu);
 
 	if (__vm_set_user_memory_region(p->vm, VFIO_KVM_SLOT, 0, VFIO_KVM_GPA,
 					size, hva))
@@ -201,21 +160,19 @@ void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec)
 {
 	uint64_t ps = getpagesize(), i;
 	uint64_t *w;
-	uint32_t *code;
+	char *code;
 	struct ucall uc;
 
 	p->pages = size / ps;
 	for (i = 0; i < p->pages; i++) {
 		w = (uint64_t *)((char *)hva + i * ps);
-		WRITE_ONCE(w[0], host_word(i));
+		WRITE_ONCE(w[0], pfnmap_pattern(HOST_SEED, i));
 		WRITE_ONCE(w[1], 0);
 	}
 	if (exec) {
-		/* Aligned 32-bit stores: the host alias may be Device memory. */
-		code = (uint32_t *)((char *)hva + EXEC_OFFSET);
-		WRITE_ONCE(code[0], 0xd2800000 | (EXEC_TAG << 5));	/* movz x0, #tag */
-		WRITE_ONCE(code[1], 0xd65f03c0);			/* ret */
-		__builtin___clear_cache((char *)code, (char *)(code + 2));
+		code = (char *)hva + EXEC_OFFSET;
+		pfnmap_put_code(code, EXEC_TAG);
+		__builtin___clear_cache(code, code + 8);
 	}
 
 	vcpu_args_set(p->vcpu, 4, VFIO_KVM_GPA, p->pages, ps, (uint64_t)exec);
@@ -224,13 +181,13 @@ void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec)
 	p->guest_first_bad = uc.args[3];
 	for (i = 0; i < p->pages; i++) {
 		w = (uint64_t *)((char *)hva + i * ps);
-		if (READ_ONCE(w[1]) != guest_word(i) && !p->host_bad++)
+		if (READ_ONCE(w[1]) != pfnmap_pattern(GUEST_SEED, i) && !p->host_bad++)
 			p->host_first_bad = i;
 	}
 	if (!exec)
 		return;
 	run_to(p, 2, &uc);
-	TEST_ASSERT(uc.args[2] == EXEC_TAG || uc.args[2] == EXEC_ABORTED,
+	TEST_ASSERT(uc.args[2] == EXEC_TAG || uc.args[2] == PFNMAP_EXEC_ABORTED,
 		    "guest call returned 0x%lx, neither the tag nor an abort",
 		    (unsigned long)uc.args[2]);
 	p->exec = uc.args[2] == EXEC_TAG;

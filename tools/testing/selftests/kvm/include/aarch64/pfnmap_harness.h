@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "pfnmap_util.h"
+#include "pfnmap_env.h"
+#include "pfnmap_provider.h"
 
 /*
  * Whether the provider is there, with @nonlinear_bytes of non-linear-map

@@ -13,10 +13,6 @@
 #include "kvm_util.h"
 #include "pfnmap_vfio.h"
 
-#ifndef KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED
-#define KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED 243
-#endif
-
 /* IPA (== guest VA) of the region under test: 1 GiB aligned, below 40 bits. */
 #define VFIO_KVM_GPA		0x4000000000ULL
 #define VFIO_KVM_SLOT		10
@@ -34,14 +30,10 @@ struct vfio_kvm_probe {
 	int exec;		/* 1 ran, 0 instruction abort, -1 not tried */
 };
 
-/* KVM_CHECK_EXTENSION(243) on a fresh VM fd. */
-int vfio_kvm_cap(void);
-/* "# ENV:" line values for the stage-2 view: true if a VM gets the file. */
-bool vfio_kvm_s2view(void);
-
 /*
  * Prints the "# ENV:" lines once per binary: the device, its driver, the
- * VFIO IOMMU mode, the BAR regions (index:mmappable/size), cap, s2view.
+ * VFIO IOMMU mode, the BAR regions (index:mmappable/size), then the KVM
+ * library's (cap, FWB, stage-2 view, ...).
  */
 void vfio_kvm_print_env(const char *bdf);
 

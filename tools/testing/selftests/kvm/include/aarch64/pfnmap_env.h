@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The host environment of the cacheable PFNMAP tests, probed once per
+ * binary from sources independent of the code under test.
+ */
+#ifndef SELFTEST_KVM_PFNMAP_ENV_H
+#define SELFTEST_KVM_PFNMAP_ENV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifndef KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED
+#define KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED 243
+#endif
+
+/* Tri-state answers: a feature the host does not reveal is "unknown". */
+#define PFNMAP_UNKNOWN		(-1)
+
+struct pfnmap_env {
+	int cap;		/* KVM_CHECK_EXTENSION(243) on a VM fd */
+	int fwb, dic, idc, mte;	/* 1, 0 or PFNMAP_UNKNOWN */
+	const char *kvm_mode;	/* vhe, nvhe, hvhe, protected, unknown */
+	bool s2view;		/* stage2_leaves exists for a fresh VM */
+	const char *where;	/* qemu or hardware */
+};
+
+/* Probes once, prints "# ENV: ..." once per binary. */
+const struct pfnmap_env *pfnmap_env(void);
+
+/* Mounts debugfs unless KVM's directory is already visible. */
+void pfnmap_mount_debugfs(void);
+
+/* CTR_EL0 fields (readable at EL0 and EL1). */
+static inline uint64_t pfnmap_read_ctr(void)
+{
+	uint64_t ctr;
+
+	asm volatile("mrs %0, ctr_el0" : "=r" (ctr));
+	return ctr;
+}
+
+#define PFNMAP_CTR_IDC(ctr)	(((ctr) >> 28) & 1)
+#define PFNMAP_CTR_DIC(ctr)	(((ctr) >> 29) & 1)
+#define PFNMAP_CTR_DLINE(ctr)	(4UL << (((ctr) >> 16) & 0xf))
+#define PFNMAP_CTR_ILINE(ctr)	(4UL << ((ctr) & 0xf))
+
+#endif /* SELFTEST_KVM_PFNMAP_ENV_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * KVM's stage-2 view of a VM (docs/interfaces.md section 1), parsed and
+ * checked: each leaf's type= must be what its memattr= means under the
+ * header's fwb=, and fwb= what the CPU has.
+ */
+#ifndef SELFTEST_KVM_PFNMAP_S2VIEW_H
+#define SELFTEST_KVM_PFNMAP_S2VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvm_util.h"
+
+enum pfnmap_s2_type {
+	S2T_NORMAL_WB,
+	S2T_NORMAL_NC,
+	S2T_NORMAL_WT,
+	S2T_DEVICE_nGnRnE,
+	S2T_DEVICE_nGnRE,
+	S2T_DEVICE_nGRE,
+	S2T_DEVICE_GRE,
+	S2T_OTHER,
+};
+
+const char *pfnmap_s2_type_name(int type);
+bool pfnmap_s2_type_is_cacheable(int type);
+
+struct pfnmap_s2_leaf {
+	uint64_t ipa_start, ipa_end;	/* inclusive */
+	uint64_t pa;
+	int level;
+	char size[8];
+	uint32_t memattr;
+	int type;			/* enum pfnmap_s2_type */
+	char s2ap[4];
+	int xn;
+};
+
+/* Why attribute checks cannot run on this kernel. */
+extern const char pfnmap_no_view_reason[];
+
+/* 0 and *leaf filled; -ENOENT when @ipa is unmapped; -ENODEV without view. */
+int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
+		     struct pfnmap_s2_leaf *leaf);
+/* Leaves intersecting [start, end); -ENODEV without view. */
+int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end);
+bool pfnmap_s2_view_present(struct kvm_vm *vm);
+
+/* What the view says of an IPA range, for checks over a whole region. */
+struct pfnmap_s2_summary {
+	uint64_t mapped;	/* bytes of [start, end) covered by leaves */
+	uint64_t bytes_of_type;	/* ... whose type is the one asked for */
+	int other;		/* first other type seen, -1 if none */
+	uint64_t other_ipa;
+	bool pa_mismatch;	/* a leaf's PA is not pa_base + (ipa - start) */
+	uint64_t bad_pa_ipa;
+	char largest[8];	/* size of the largest leaf, e.g. "1G" */
+};
+
+/*
+ * Summarises the leaves over [start, end) against @type (enum
+ * pfnmap_s2_type) and, if @pa_base is non-zero, a linear IPA to PA layout.
+ * 0, or -ENODEV without view.
+ */
+int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
+			int type, uint64_t pa_base, struct pfnmap_s2_summary *s);
+
+#endif /* SELFTEST_KVM_PFNMAP_S2VIEW_H */

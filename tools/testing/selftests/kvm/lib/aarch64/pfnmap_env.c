@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The host environment of the cacheable PFNMAP tests, from sources that do
+ * not go through the code under test: CTR_EL0, HWCAP2, the kernel log's
+ * cpufeature and KVM init lines, the firmware's machine name.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/auxv.h>
+#include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
+#include <asm/hwcap.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "pfnmap_env.h"
+#include "pfnmap_s2view.h"
+
+#define DEBUGFS		"/sys/kernel/debug"
+#define ENV_FORMAT \
+	"ENV: cap=%d fwb=%s dic=%d idc=%d mte=%s kvm_mode=%s s2view=%s where=%s kernel=%s\n"
+
+static char *read_kernel_log(void)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf;
+
+	if (len <= 0)
+		return NULL;
+	buf = calloc(1, len + 1);
+	if (!buf)
+		return NULL;
+	if (klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len) < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* A feature absent from a log that still holds the boot banner is "no". */
+static int log_feature(const char *log, const char *desc)
+{
+	char needle[128];
+
+	if (!log || !strstr(log, "CPU features: detected:"))
+		return PFNMAP_UNKNOWN;
+	snprintf(needle, sizeof(needle), "CPU features: detected: %s", desc);
+	return !!strstr(log, needle);
+}
+
+static const char *log_kvm_mode(const char *log)
+{
+	if (!log)
+		return "unknown";
+	if (strstr(log, "Protected nVHE mode initialized successfully"))
+		return "protected";
+	if (strstr(log, "Hyp nVHE mode initialized successfully"))
+		return "nvhe";
+	if (strstr(log, "Hyp hVHE mode initialized successfully"))
+		return "hvhe";
+	if (strstr(log, "VHE mode initialized successfully"))
+		return "vhe";
+	return "unknown";
+}
+
+static bool file_mentions_qemu(const char *path)
+{
+	char buf[512] = {};
+	ssize_t n;
+	int fd, i;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	/* DT compatible is a NUL-separated list. */
+	for (i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	return strstr(buf, "linux,dummy-virt") || strstr(buf, "QEMU") ||
+	       strstr(buf, "qemu");
+}
+
+static const char *where(void)
+{
+	if (file_mentions_qemu("/sys/firmware/devicetree/base/compatible") ||
+	    file_mentions_qemu("/sys/class/dmi/id/sys_vendor") ||
+	    file_mentions_qemu("/sys/class/dmi/id/product_name"))
+		return "qemu";
+	return "hardware";
+}
+void pfnmap_mount_debugfs(void)
+{
+	if (access(DEBUGFS "/kvm", F_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+}
+
+static const char *tri(int v)
+{
+	return v == PFNMAP_UNKNOWN ? "unknown" : v ? "1" : "0";
+}
+
+const struct pfnmap_env *pfnmap_env(void)
+{
+	static struct pfnmap_env env;
+	static bool done;
+	struct utsname uts;
+	struct kvm_vm *vm;
+	uint64_t ctr;
+	char *log;
+
+	if (done)
+		return &env;
+
+	pfnmap_mount_debugfs();
+	vm = vm_create_barebones();
+	env.cap = vm_check_cap(vm, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
+	env.s2view = pfnmap_s2_view_present(vm);
+	kvm_vm_free(vm);
+
+	ctr = pfnmap_read_ctr();
+	env.dic = PFNMAP_CTR_DIC(ctr);
+	env.idc = PFNMAP_CTR_IDC(ctr);
+
+	log = read_kernel_log();
+	env.fwb = log_feature(log, "Stage-2 Force Write-Back");
+	env.mte = (getauxval(AT_HWCAP2) & HWCAP2_MTE) ? 1 :
+		  log_feature(log, "Memory Tagging Extension");
+	env.kvm_mode = log_kvm_mode(log);
+	free(log);
+	env.where = where();
+
+	uname(&uts);
+	ksft_print_msg(ENV_FORMAT, env.cap, tri(env.fwb), env.dic, env.idc, tri(env.mte),
+		       env.kvm_mode, env.s2view ? "yes" : "no", env.where,
+		       uts.release);
+	done = true;
+	return &env;
+}
