@@ -5,19 +5,42 @@ The guest init already reports splats that happen while a test binary runs
 left here happened outside any test (boot, teardown, a panic) and fails the
 whole cell.
 """
+import os
 import re
 
-# First lines of kernel reports. Case matters: boot messages mention
-# "kasan:" and "oops=panic" harmlessly.
-_SPLAT = re.compile(
-    r"WARNING:|BUG:|\bOops\b|KASAN:|UBSAN:|Kernel panic|Unable to handle kernel"
-    r"|possible circular locking|possible recursive locking|inconsistent lock state"
-    r"|suspicious RCU usage|INFO: lockdep")
+# The first lines of kernel reports, as the guest init sees them too.
+PATTERNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "splat-patterns")
+
+
+def _load_patterns(path=PATTERNS_FILE):
+    with open(path, encoding="utf-8") as f:
+        pats = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
+    return re.compile("|".join(f"(?:{p})" for p in pats))
+
+
+_SPLAT = _load_patterns()
 _TIMESTAMP = re.compile(r"^\s*\[\s*\d+\.\d+\]\s*")
 
 
 def _clean(line):
     return _TIMESTAMP.sub("", line.rstrip("\r\n")).strip()
+
+
+# Written to /dev/kmsg around run_kselftest.sh on hardware (README,
+# rig/lava_jobs.py): the kernel log between them is the suite's.
+SUITE_BEGIN = "pfnmap-suite: begin"
+SUITE_END = "pfnmap-suite: end"
+
+
+def suite_window(lines):
+    """The lines logged between the last SUITE_BEGIN and the SUITE_END after
+    it (or the end of the log), or None when the log has no SUITE_BEGIN."""
+    begins = [i for i, l in enumerate(lines) if SUITE_BEGIN in l]
+    if not begins:
+        return None
+    start = begins[-1] + 1
+    end = next((i for i in range(start, len(lines)) if SUITE_END in lines[i]), len(lines))
+    return lines[start:end]
 
 
 def find_splats(lines):

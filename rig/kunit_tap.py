@@ -11,6 +11,7 @@ import os
 import sys
 
 import atomic_write
+import cell_record
 
 REQ = "KU-1"
 
@@ -61,14 +62,12 @@ def main(argv=None):
         print(f"kunit_tap: cannot read {a.kunit_json}: {e}", file=sys.stderr)
     os.makedirs(a.cell_dir, exist_ok=True)
     atomic_write.write_text(os.path.join(a.cell_dir, "results.tap"), tap)
-    cell = {"kernel": a.kernel, "cell": "kunit", "cpu": "kunit.py default (cortex-a57)",
-            "mode": "kunit", "mte": False,
-            "qemu_cmdline": "tools/testing/kunit/kunit.py run --arch=arm64 "
-                            "--kunitconfig=arch/arm64/kvm/.kunitconfig",
-            "duration_s": round(a.duration, 1),
-            "status": "ok" if a.status == "ok" else "no-results",
-            "status_detail": "" if a.status == "ok" else a.status}
-    atomic_write.write_text(os.path.join(a.cell_dir, "cell.json"), json.dumps(cell, indent=1))
+    cell_record.write(a.cell_dir, a.kernel, "kunit", "kunit.py's arm64 machine (-cpu max, no EL2)",
+                      "kunit", False,
+                      "tools/testing/kunit/kunit.py run --arch=arm64 "
+                      "--kunitconfig=arch/arm64/kvm/.kunitconfig",
+                      a.duration, "ok" if a.status == "ok" else "no-results",
+                      "" if a.status == "ok" else a.status)
     return 0
 
 

@@ -400,7 +400,10 @@ def hardware_job(args):
         'size="$PROVIDER_SIZE" || lava-test-case test-pfnmap-provider --result fail; fi',
         'if [ -n "$VFIO_BDF" ]; then export VFIO_SELFTESTS_BDF="$VFIO_BDF"; '
         'vfio/setup.sh -d nvgrace_gpu_vfio_pci "$VFIO_BDF" || true; fi',
+        # The kernel log between the two markers is the suite's (splats).
+        'echo "pfnmap-suite: begin" >/dev/kmsg',
         "./run_kselftest.sh | tee results.tap",
+        'echo "pfnmap-suite: end" >/dev/kmsg',
         # A splat report.py finds in the kernel log fails the run.
         "dmesg >dmesg.log 2>&1 || true",
         'if python3 pfnmap-report/report.py hardware results.tap --out report --console dmesg.log '

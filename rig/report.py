@@ -23,6 +23,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import atomic_write  # noqa: E402
+import cell_record  # noqa: E402
+import console_scan  # noqa: E402
 import diff_runs  # noqa: E402
 import output_html  # noqa: E402
 import output_json  # noqa: E402
@@ -219,18 +221,30 @@ def cmd_hardware(args):
                                      "kernelrelease": release}}}
     mode = env.get("kvm_mode") or {"1": "vhe", "0": "nvhe"}.get(env.get("vhe", ""), "unknown")
     cpu = env.get("cpu") or env.get("midr") or "hardware"
-    cell = {"kernel": args.kernel, "cell": "hardware", "cpu": cpu, "mode": mode,
-            "mte": env.get("mte") == "1", "qemu_cmdline": "", "duration_s": None,
-            "status": "ok", "status_detail": "captured on hardware",
-            "framed": stream.began}
     with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
         json.dump(run, f, indent=1)
-    with open(os.path.join(cell_dir, "cell.json"), "w", encoding="utf-8") as f:
-        json.dump(cell, f, indent=1)
+    cell_record.write(cell_dir, args.kernel, "hardware", cpu, mode, env.get("mte") == "1",
+                      status_detail="captured on hardware", framed=stream.began)
     with open(os.path.join(cell_dir, "results.tap"), "w", encoding="utf-8") as f:
         f.writelines(lines)
     if args.console:
-        shutil.copyfile(args.console, os.path.join(cell_dir, "console.log"))
+        # Only what the kernel logged while the suite ran is the suite's: a
+        # warning from boot is not a finding about these tests.
+        try:
+            klog = _read_lines(args.console)
+        except OSError as e:
+            print(f"hardware: {e}", file=sys.stderr)
+            return EXIT_INPUT
+        window = console_scan.suite_window(klog)
+        if window is None:
+            print(f"hardware: {args.console} has no '{console_scan.SUITE_BEGIN}' line, so "
+                  "the suite's share of the kernel log is unknown and it was not checked for "
+                  f"splats (write it to /dev/kmsg before run_kselftest.sh: see the README)",
+                  file=sys.stderr)
+            window = []
+        with open(os.path.join(cell_dir, "console.log"), "w", encoding="utf-8") as f:
+            f.writelines(window)
+        shutil.copyfile(args.console, os.path.join(cell_dir, "kernel-log-full.txt"))
     args.run_dir = out
     return cmd_report(args)
 

@@ -138,15 +138,9 @@ elif [ "$status" = ok ] && ! grep -qs "^# rig-end" "$results"; then
 	status=no-results detail="the results stream has no end marker"
 fi
 
-K=$kernel C=$cell CPU=$cpu M=$mode MTE=$mte CMD=$cmdline D=$duration S=$status SD=$detail \
-python3 -c '
-import json, os, sys
-e = os.environ
-json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
-           "mte": e["MTE"] == "on", "qemu_cmdline": e["CMD"].strip(),
-           "duration_s": round(float(e["D"]), 1), "status": e["S"],
-           "status_detail": e["SD"]}, open(sys.argv[1], "w"), indent=1)
-' "$out/cell.json"
+python3 "$top/rig/cell_record.py" "$out" --kernel "$kernel" --cell "$cell" --cpu "$cpu" \
+	--mode "$mode" --mte "$mte" --cmdline "$cmdline" --duration "$duration" \
+	--status "$status" --detail "$detail"
 if [ "$status" != ok ]; then
 	echo "boot-cell[$kernel/$cell]: $status: $detail" >&2
 	exit 1

@@ -174,5 +174,5 @@ step "report"
 report_rc=0
 python3 "$top/rig/report.py" report "$run" --results-root "$results" || report_rc=$?
 echo "time: build ${t_build}s, boot+run ${t_run}s, kunit ${t_kunit}s, total $(( $(date +%s) - t0 ))s"
-[ "$matrix_rc" = 0 ] || echo "conformance: at least one cell did not run to the end (see the table above)" >&2
+[ "$matrix_rc" = 0 ] || echo "conformance: the matrix was interrupted (exit $matrix_rc)" >&2
 exit $(( report_rc || matrix_rc ))

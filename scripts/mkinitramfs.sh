@@ -40,7 +40,7 @@ cp -a "$kst" "$stage/kselftest"
 for hook in setup.sh cleanup.sh; do
 	[ ! -f "$top/rig/guest/$hook" ] || cp "$top/rig/guest/$hook" "$stage/rig/"
 done
-cp "$top/rig/test-timeouts" "$stage/rig/"
+cp "$top/rig/test-timeouts" "$top/rig/splat-patterns" "$stage/rig/"
 [ -z "$extra" ] || cp -a "$extra"/. "$stage/rig/"
 (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet -R 0:0) | gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -66,7 +66,6 @@ parallel=${RIG_PARALLEL:-2}
 # The emulated nvgrace-gpu function is in every cell unless RIG_NVGRACE=0.
 nvgrace=(--nvgrace)
 [ "${RIG_NVGRACE:-1}" = 1 ] || nvgrace=()
-failed=0
 # Background jobs of a script ignore SIGINT, so pass an interrupt on to the
 # cells as TERM: each boot-cell.sh then kills its QEMU before it exits.
 stop_cells() { local p; p=$(jobs -p); [ -z "$p" ] || kill -TERM $p 2>/dev/null || true; wait || true; }
@@ -93,15 +92,9 @@ for k in $kernels; do
 		out="$run/cells/$k-$c"
 		echo "run-matrix: $k / $c (cpu ${cpu[$c]}, ${mode[$c]}, mte ${mte[$c]})"
 		if [ ! -f "$image" ] || [ ! -f "$initrd" ]; then
-			mkdir -p "$out"
-			K=$k C=$c CPU=${cpu[$c]} M=${mode[$c]} MTE=${mte[$c]} python3 -c '
-import json, os, sys
-e = os.environ
-json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
-           "mte": e["MTE"] == "on", "qemu_cmdline": "", "duration_s": 0,
-           "status": "no-results", "status_detail": "kernel or initramfs was not built"},
-          open(sys.argv[1], "w"), indent=1)' "$out/cell.json"
-			failed=1
+			python3 "$top/rig/cell_record.py" "$out" --kernel "$k" --cell "$c" \
+				--cpu "${cpu[$c]}" --mode "${mode[$c]}" --mte "${mte[$c]}" \
+				--status no-results --detail "kernel or initramfs was not built"
 			continue
 		fi
 		while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
@@ -112,10 +105,5 @@ json.dump({"kernel": e["K"], "cell": e["C"], "cpu": e["CPU"], "mode": e["M"],
 	done
 done
 wait
-# Each cell records how it ended; any that did not run to the end fails the run.
-for k in $kernels; do
-	for c in $cells; do
-		grep -qs '"status": "ok"' "$run/cells/$k-$c/cell.json" || failed=1
-	done
-done
-exit "$failed"
+# Each cell's cell.json says how it ended; the reporter judges the run.
+exit 0
