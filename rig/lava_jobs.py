@@ -27,6 +27,7 @@ from collections import OrderedDict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import rig_stream  # noqa: E402
+import variants  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
@@ -94,7 +95,7 @@ def read_matrix(top=TOP):
 
 def timeout_scale(variant):
     """run-matrix.sh's timeout scale for a variant."""
-    return int(os.environ.get("RIG_DEBUG_TIMEOUT_SCALE", "3")) if variant == "debug" else 1
+    return variants.timeout_scale(variant)
 
 
 def boot_cell_argv(cell, cpu, mode, mte, kernel, variant="release", tests="*",
@@ -264,7 +265,7 @@ def cmd_jobs(args):
                   file=sys.stderr)
             return EXIT_INPUT
     build = os.path.abspath(args.build)
-    suffix = "-debug" if args.variant == "debug" else ""
+    suffix = variants.suffix(args.variant)
     os.makedirs(args.out, exist_ok=True)
     nvgrace = os.environ.get("RIG_NVGRACE", "1") == "1"
     for cell, cpu, mode, mte in cells:

@@ -32,11 +32,12 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$variant" in release) suffix= ;; debug) suffix=-debug ;;
+case "$variant" in release|debug) ;;
 *) echo "conformance: VARIANT must be release or debug, not '$variant'" >&2; exit 2 ;; esac
 # PAGES=64k builds 64 KiB page kernels ("release-64k"), in their own folders.
-case "$pages" in 4k) ;; 64k) variant+=-64k suffix+=-64k ;;
+case "$pages" in 4k) ;; 64k) variant+=-64k ;;
 *) echo "conformance: PAGES must be 4k or 64k, not '$pages'" >&2; exit 2 ;; esac
+suffix=$(python3 "$top/rig/variants.py" suffix "$variant")
 die() { echo "conformance: $*" >&2; exit 2; }
 # Catch bad input before anything is built.
 matrix_cells=$(awk '!/^#/ && NF {print $1}' "$top/rig/matrix.tsv" | tr '\n' ' ')

@@ -28,13 +28,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$run" ] && [ -n "$build" ] || { usage >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
-suffix= scale=1
-case "$variant" in *-64k) suffix=-64k ;; esac
-if [ "${variant%-64k}" = debug ]; then
-	suffix=-debug$suffix
-	# KASAN, lockdep and DEBUG_VM slow the tests down several times over.
-	scale=${RIG_DEBUG_TIMEOUT_SCALE:-3}
-fi
+suffix=$(python3 "$top/rig/variants.py" suffix "$variant") || exit 2
+scale=$(python3 "$top/rig/variants.py" scale "$variant")
 
 # The matrix file decides the cells; CELLS only selects among them.
 declare -A cpu mode mte

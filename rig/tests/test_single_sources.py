@@ -1,5 +1,5 @@
-"""What counts as a splat, and where: the shared patterns file, the hardware
-kernel log's suite window, and the one cell.json writer."""
+"""Things defined in one place: the splat patterns (guest and reporter), the
+hardware kernel log's suite window, the cell.json writer, the variants."""
 import json
 import os
 import subprocess
@@ -84,3 +84,13 @@ def test_cell_record_is_what_the_reporter_reads(tmp_path):
                         "--kernel", "k", "--cell", "c", "--cpu", "max", "--mode", "vhe",
                         "--mte", "off", "--status", "bogus"], capture_output=True, text=True)
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_variant_names_and_scale(monkeypatch):
+    import variants
+    assert [variants.suffix(v) for v in variants.VARIANTS] == ["", "-debug", "-64k", "-debug-64k"]
+    monkeypatch.delenv("RIG_DEBUG_TIMEOUT_SCALE", raising=False)
+    assert [variants.timeout_scale(v) for v in variants.VARIANTS] == [1, 3, 1, 3]
+    r = subprocess.run([sys.executable, os.path.join(RIG, "variants.py"), "suffix", "fast"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "unknown variant 'fast'" in r.stderr
