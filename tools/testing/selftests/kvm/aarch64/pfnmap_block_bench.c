@@ -30,6 +30,17 @@
 #define SZ_2M		(2UL << 20)
 #define SWEEP_MAX	(4 * PFNMAP_SZ_1G)
 
+#define SHORT_REGION_FORMAT \
+	"BENCH: provider region has only %#lx aligned bytes; sweeping that instead of 4 GiB\n"
+#define NO_HUGETLB_MSG \
+	"BENCH: kind=hugetlb skipped: no free 2 MiB hugepages (set /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)\n"
+#define NO_WINDOW_FORMAT \
+	"test_pfnmap region base=%#llx size=%#llx has no 1 GiB-aligned 2 GiB window\n"
+#define LAYOUT_FORMAT \
+	"BENCH: kind=pfnmap-%s layout=%s bytes=%lu faults=%lu seconds=%.6f\n"
+#define FAULTS_MSG \
+	"BENCH: faults = vCPU exits - mmio_exit_user over the timed sweep (stage-2 faults of the region, plus host interrupts)\n"
+
 static uint64_t sweep_pages;
 
 static void guest_sweep(void)
@@ -137,8 +148,7 @@ static void bench_hugetlb(const struct test_pfnmap_info *info, uint64_t off)
 	if (bytes > SWEEP_MAX)
 		bytes = SWEEP_MAX;
 	if (bytes < SWEEP_MAX)
-		ksft_print_msg("BENCH: provider region has only %#lx aligned bytes; sweeping that instead of 4 GiB\n",
-			       bytes);
+		ksft_print_msg(SHORT_REGION_FORMAT, bytes);
 	region_kind(&type, &flags, &kind);
 	map_aligned(&r, off, bytes, type, flags);
 	tp = sweep(r.hva, bytes, &fp);
@@ -150,7 +160,7 @@ static void bench_hugetlb(const struct test_pfnmap_info *info, uint64_t off)
 	if (hbytes > bytes)
 		hbytes = bytes;
 	if (!hbytes) {
-		ksft_print_msg("BENCH: kind=hugetlb skipped: no free 2 MiB hugepages (set /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)\n");
+		ksft_print_msg(NO_HUGETLB_MSG);
 		return;
 	}
 	th = sweep(NULL, hbytes, &fh);
@@ -182,8 +192,7 @@ static void bench_contiguity(const struct test_pfnmap_info *info, uint64_t off)
 	int i;
 
 	if (off + 2 * PFNMAP_SZ_1G > info->size)
-		ksft_exit_skip("test_pfnmap region base=%#llx size=%#llx has no 1 GiB-aligned 2 GiB window\n",
-			       info->base, info->size);
+		ksft_exit_skip(NO_WINDOW_FORMAT, info->base, info->size);
 	TEST_ASSERT_EQ(TEST_PFNMAP_ODD_PAGE(2 * PFNMAP_SZ_1G / pfnmap_page_size),
 		       PFNMAP_SZ_1G / pfnmap_page_size - 1);
 	region_kind(&type, &flags, &kind);
@@ -191,11 +200,13 @@ static void bench_contiguity(const struct test_pfnmap_info *info, uint64_t off)
 		map_aligned(&r, off, 2 * PFNMAP_SZ_1G, type, flags | runs[i].layout);
 		secs[i] = sweep(r.hva, PFNMAP_SZ_1G, &faults[i]);
 		pfnmap_unmap(&r);
-		ksft_print_msg("BENCH: kind=pfnmap-%s layout=%s bytes=%lu faults=%lu seconds=%.6f\n",
-			       kind, runs[i].name, PFNMAP_SZ_1G, faults[i], secs[i]);
+		ksft_print_msg(LAYOUT_FORMAT, kind, runs[i].name, PFNMAP_SZ_1G,
+			       faults[i], secs[i]);
 	}
-	ksft_print_msg("BENCH: ratio last_page_rdonly/blocks_off seconds=%.3f\n", secs[1] / secs[2]);
-	ksft_print_msg("BENCH: ratio last_page_rdonly/contiguous seconds=%.3f\n", secs[1] / secs[0]);
+	ksft_print_msg("BENCH: ratio last_page_rdonly/blocks_off seconds=%.3f\n",
+		       secs[1] / secs[2]);
+	ksft_print_msg("BENCH: ratio last_page_rdonly/contiguous seconds=%.3f\n",
+		       secs[1] / secs[0]);
 }
 
 int main(int argc, char **argv)
@@ -216,7 +227,7 @@ int main(int argc, char **argv)
 		ksft_exit_skip("%s\n", reason);
 	if (pfnmap_provider_aligned(&info, PFNMAP_SZ_1G) >= info.size)
 		ksft_exit_skip("test_pfnmap region has no 1 GiB-aligned part\n");
-	ksft_print_msg("BENCH: faults = vCPU exits - mmio_exit_user over the timed sweep (stage-2 faults of the region, plus host interrupts)\n");
+	ksft_print_msg(FAULTS_MSG);
 	if (mode == 'c')
 		bench_contiguity(&info, pfnmap_provider_aligned(&info, PFNMAP_SZ_1G));
 	else
