@@ -69,6 +69,12 @@ extern uint64_t pfnmap_guest_dabt_esr;	/* 0: none since reset */
 extern bool pfnmap_guest_dabt_armed;	/* else a data abort fails */
 
 /*
+ * Guest: call @gva with no cache maintenance at all. Returns the tag the
+ * code put in x0, or PFNMAP_EXEC_ABORTED when an instruction abort came.
+ */
+uint64_t pfnmap_guest_call(uint64_t gva);
+
+/*
  * Guest: D/I maintenance for @gva, then call it. Returns the tag the code
  * put in x0, or PFNMAP_EXEC_ABORTED when an instruction abort came instead.
  */

@@ -145,17 +145,22 @@ void pfnmap_put_code(void *va, uint16_t tag)
 	WRITE_ONCE(insn[1], 0xd65f03c0);			/* ret */
 }
 
-uint64_t pfnmap_guest_exec(uint64_t gva)
+uint64_t pfnmap_guest_call(uint64_t gva)
 {
 	uint64_t (*fn)(void) = (void *)gva;
 	uint64_t before = READ_ONCE(pfnmap_guest_iabt_count);
 	uint64_t ret;
 
+	ret = fn();
+	return READ_ONCE(pfnmap_guest_iabt_count) != before ? PFNMAP_EXEC_ABORTED : ret;
+}
+
+uint64_t pfnmap_guest_exec(uint64_t gva)
+{
 	/* The code may come from another alias: drop stale lines (B2.8). */
 	pfnmap_inval_poc(gva, 8);
 	pfnmap_sync_icache(gva, 8);
-	ret = fn();
-	return READ_ONCE(pfnmap_guest_iabt_count) != before ? PFNMAP_EXEC_ABORTED : ret;
+	return pfnmap_guest_call(gva);
 }
 
 void pfnmap_fill(uint64_t *p, uint64_t bytes, uint64_t seed)
