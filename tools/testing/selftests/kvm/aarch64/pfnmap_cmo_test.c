@@ -171,9 +171,17 @@ static void guest_ping_pong(void)
 	GUEST_DONE();
 }
 
+#define MAINTENANCE_MSG \
+	"aliases differ or are not cacheable: B2.8 maintenance on both sides"
+#define NO_MAINTENANCE_MSG \
+	"both aliases cacheable: no cache maintenance on either side"
+#define QEMU_NO_CACHES_MSG \
+	"QEMU models no caches: a non-cacheable stage 2 would pass here too; the exact type is S2-1's, on the view\n"
+
 TEST_F(cmo, host_and_guest_read_each_others_writes)
 {
 	struct ucall uc;
+	int expect;
 	uint64_t round;
 	uint8_t *hva;
 	int64_t bad;
@@ -186,16 +194,12 @@ TEST_F(cmo, host_and_guest_read_each_others_writes)
 	 * The host's alias is cacheable for a WB kind; stage 2 is, if SPEC's
 	 * expected type is. Both: the round trips do no maintenance.
 	 */
-	ping_pong_maintenance = !(variant->type == WB &&
-				  pfnmap_s2_type_is_cacheable(pfnmap_expected_s2(variant->type,
-										 variant->flags,
-										 pfnmap_env()->cap)));
+	expect = pfnmap_expected_s2(variant->type, variant->flags, pfnmap_env()->cap);
+	ping_pong_maintenance = !(variant->type == WB && pfnmap_s2_type_is_cacheable(expect));
 	sync_global_to_guest(self->vm, ping_pong_maintenance);
-	ksft_print_msg("%s\n", ping_pong_maintenance ?
-		       "aliases differ or are not cacheable: B2.8 maintenance on both sides" :
-		       "both aliases cacheable: no cache maintenance on either side");
+	ksft_print_msg("%s\n", ping_pong_maintenance ? MAINTENANCE_MSG : NO_MAINTENANCE_MSG);
 	if (!ping_pong_maintenance && !strcmp(pfnmap_env()->where, "qemu"))
-		ksft_print_msg("QEMU models no caches: a non-cacheable stage 2 would pass here too; the exact type is S2-1's, on the view\n");
+		ksft_print_msg(QEMU_NO_CACHES_MSG);
 	/* Only valid now: FIXTURE_SETUP leaves self->r.hva NULL. */
 	hva = self->r.hva;
 	for (round = 0; round < ROUNDS; round++) {

@@ -193,6 +193,9 @@ FIXTURE_TEARDOWN(selfmod)
 	pfnmap_unmap(&self->r);
 }
 
+#define QEMU_NO_CACHES_MSG \
+	"QEMU models no caches: the first-fault run shows the page is mapped executable, not that KVM's I-cache invalidation works (KU-1 covers that decision)\n"
+
 TEST_F(selfmod, new_code_runs_after_each_rewrite)
 {
 	uint16_t tags[] = { TAG1, TAG2 };
@@ -204,7 +207,7 @@ TEST_F(selfmod, new_code_runs_after_each_rewrite)
 	ksft_print_msg("guest CTR_EL0=%#lx IDC=%lu DIC=%lu\n", uc.args[1],
 		       PFNMAP_CTR_IDC(uc.args[1]), PFNMAP_CTR_DIC(uc.args[1]));
 	if (variant->host_writes && !strcmp(pfnmap_env()->where, "qemu"))
-		ksft_print_msg("QEMU models no caches: the first-fault run shows the page is mapped executable, not that KVM's I-cache invalidation works (KU-1 covers that decision)\n");
+		ksft_print_msg(QEMU_NO_CACHES_MSG);
 
 	for (i = 0; i < 2; i++) {
 		if (variant->host_writes) {
