@@ -55,6 +55,12 @@ FIXTURE_VARIANT_ADD(nvgrace_memslot, resmem) {
 	.s2_type = S2T_NORMAL_NC,
 };
 
+/* A skipped case's REQ line: the path this cap would have checked. */
+static void print_req_skipped(const FIXTURE_VARIANT(nvgrace_memslot) *variant, int cap)
+{
+	pfnmap_print_req(variant->req, variant->cacheable && cap == 0);
+}
+
 FIXTURE_SETUP(nvgrace_memslot)
 {
 	struct vfio_region use;
@@ -64,18 +70,23 @@ FIXTURE_SETUP(nvgrace_memslot)
 
 	/*
 	 * With cap = 0 the usemem case checks the refusal (CAP-4), not what a
-	 * mapping would show: it does not count for NV-1, S2-1, CAP-3, SEC-1.
+	 * mapping would show: it does not count for NV-1, S2-1, CAP-3, SEC-1,
+	 * unless the kernel maps it anyway. The REQ line waits for the
+	 * kernel's answer, or for a skip.
 	 */
 	self->cap = pfnmap_env()->cap;
-	pfnmap_print_req(variant->req, variant->cacheable && self->cap == 0);
 	why = vfio_selftests_open(&self->dev, device_bdf, NVGRACE_DRIVER,
 				  reason, sizeof(reason));
-	if (why)
+	if (why) {
+		print_req_skipped(variant, self->cap);
 		SKIP(return, "%s", why);
+	}
 	ASSERT_EQ(0, vfio_pci_region_get(&self->dev, variant->index, &self->region));
-	if (!self->region.mmap_size)
+	if (!self->region.mmap_size) {
+		print_req_skipped(variant, self->cap);
 		SKIP(return, "region %u is empty on this device (no resmem on this GPU generation)",
 		     variant->index);
+	}
 	ASSERT_TRUE(self->region.info.flags & VFIO_REGION_INFO_FLAG_MMAP);
 
 	/* Where the region starts in PA, from the DT properties if present. */
@@ -111,6 +122,7 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 	bool view;
 
 	vfio_kvm_create(&p, self->hva, size);
+	pfnmap_print_req_after(variant->req, refused_ok, p.slot_errno != 0);
 	if (p.slot_errno) {
 		vfio_kvm_destroy(&p);
 		ASSERT_TRUE(refused_ok)

@@ -43,7 +43,7 @@ static inline bool pfnmap_have_provider(uint64_t nonlinear_bytes)
  * a mapping would have shown: it does not count for S2-1, S2-6, CAP-3,
  * SEC-1 or NV-1. A case that maps the kind does not count for CAP-4.
  */
-static inline void pfnmap_print_req(const char *req, bool refusal_path)
+static inline void __pfnmap_print_req(const char *req, bool drop_mapped, bool cap4)
 {
 	static const char mapped_only[] = " S2-1 S2-6 CAP-3 SEC-1 NV-1 ";
 	char buf[128], out[160] = "", word[16], *tok, *save;
@@ -52,11 +52,26 @@ static inline void pfnmap_print_req(const char *req, bool refusal_path)
 	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		snprintf(word, sizeof(word), " %s ", tok);
 		if (!strcmp(tok, "CAP-4") ||
-		    (refusal_path && strstr(mapped_only, word)))
+		    (drop_mapped && strstr(mapped_only, word)))
 			continue;
 		strncat(out, word + 1, sizeof(out) - strlen(out) - 1);
 	}
-	ksft_print_msg("REQ: %s%s\n", out, refusal_path ? "CAP-4" : "");
+	ksft_print_msg("REQ: %s%s\n", out, cap4 ? "CAP-4" : "");
+}
+
+static inline void pfnmap_print_req(const char *req, bool refusal_path)
+{
+	__pfnmap_print_req(req, refusal_path, refusal_path);
+}
+
+/*
+ * The same, once the kernel has answered: a kind it must refuse that it
+ * mapped anyway fails CAP-4, and what it mapped is judged as well (the
+ * unpatched kernel maps cacheable usemem Device with cap = 0: S2-1, NV-1).
+ */
+static inline void pfnmap_print_req_after(const char *req, bool must_refuse, bool refused)
+{
+	__pfnmap_print_req(req, must_refuse && refused, must_refuse);
 }
 
 /*
