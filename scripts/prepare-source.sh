@@ -73,8 +73,16 @@ sum=$(cat "${series[@]}" | sha256sum | cut -d' ' -f1)
 # paths), and only what the series changes is compiled again.
 if [ "$(cat "$patched/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
 	echo "prepare-source: copying the baseline tree for the series"
-	rm -rf "$patched" "$build/src/.am" "$build/src/.patched-sum"
-	rsync -a --exclude '/out-*' "$base"/ "$patched".tmp/
+	rm -rf "$patched" "$patched".tmp "$build/src/.am" "$build/src/.patched-sum"
+	# Hard links, not copies: git replaces a file it changes (apply
+	# removes the old path and writes a new one; index and refs are
+	# renamed into place), so the baseline's files are never written
+	# through the links, and the copy costs seconds, not a gigabyte.
+	mkdir "$patched".tmp
+	if ! (cd "$base" && find . -mindepth 1 -maxdepth 1 ! -name 'out-*' -exec cp -al {} "$patched".tmp/ \;) 2>/dev/null; then
+		rm -rf "$patched".tmp
+		rsync -a --exclude '/out-*' "$base"/ "$patched".tmp/
+	fi
 	rm -rf "$patched".tmp/.git/worktrees
 	mv "$patched".tmp "$patched"
 	git -C "$patched" checkout -q --detach refs/tags/baseline
