@@ -51,7 +51,8 @@ static inline void __pfnmap_print_req(const char *req, bool drop_mapped, bool ca
 	snprintf(buf, sizeof(buf), "%s", req);
 	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		snprintf(word, sizeof(word), " %s ", tok);
-		if (!strcmp(tok, "CAP-4") ||
+		/* CAP-4 is the cap = 0 path's, CAP-3 the cap = 1 path's */
+		if (!strcmp(tok, "CAP-4") || (cap4 && !strcmp(tok, "CAP-3")) ||
 		    (drop_mapped && strstr(mapped_only, word)))
 			continue;
 		strncat(out, word + 1, sizeof(out) - strlen(out) - 1);
@@ -67,7 +68,8 @@ static inline void pfnmap_print_req(const char *req, bool refusal_path)
 /*
  * The same, once the kernel has answered: a kind it must refuse that it
  * mapped anyway fails CAP-4, and what it mapped is judged as well (the
- * unpatched kernel maps cacheable usemem Device with cap = 0: S2-1, NV-1).
+ * unpatched kernel maps cacheable usemem Device with cap = 0: S2-1, NV-1,
+ * SEC-1), though not CAP-3, which is about cap = 1.
  */
 static inline void pfnmap_print_req_after(const char *req, bool must_refuse, bool refused)
 {
