@@ -11,6 +11,8 @@ usage() {
 usage: $0 BUILD_DIR OUT_DIR [KERNEL...]
   Needs a finished conformance build in BUILD_DIR (kernels, selftests,
   provider modules). KERNEL defaults to "baseline patched".
+  BENCH_S2_MODES: "s c" (default) or one of them: s is PFNMAP against
+  hugetlb over 4 GiB, c the contiguity break against blocks off.
 USAGE
 }
 [ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
@@ -29,7 +31,9 @@ cp -a "$kst/." "$stage/"
 mkdir -p "$stage/bench"
 # The benchmark program is built with the suite (TEST_GEN_PROGS_EXTENDED)
 # but is not part of it: this list runs only it, in both of its modes.
-for mode in s c; do
+modes=${BENCH_S2_MODES:-s c}
+for mode in $modes; do
+	case "$mode" in s|c) ;; *) echo "bench-s2: unknown mode '$mode' in BENCH_S2_MODES" >&2; exit 2 ;; esac
 	cat >"$stage/bench/pfnmap_sweep_$mode.sh" <<SH
 #!/bin/sh
 cd /kselftest/kvm && exec ./pfnmap_block_bench -$mode
