@@ -198,8 +198,10 @@ def _hardware_env(stream):
 
 
 def cmd_hardware(args):
+    # Both inputs are read before anything is written.
     try:
         lines = _read_lines(args.tapfile)
+        klog = _read_lines(args.console) if args.console else None
     except OSError as e:
         print(f"hardware: {e}", file=sys.stderr)
         return EXIT_INPUT
@@ -227,14 +229,9 @@ def cmd_hardware(args):
                       status_detail="captured on hardware", framed=stream.began)
     with open(os.path.join(cell_dir, "results.tap"), "w", encoding="utf-8") as f:
         f.writelines(lines)
-    if args.console:
+    if klog is not None:
         # Only what the kernel logged while the suite ran is the suite's: a
         # warning from boot is not a finding about these tests.
-        try:
-            klog = _read_lines(args.console)
-        except OSError as e:
-            print(f"hardware: {e}", file=sys.stderr)
-            return EXIT_INPUT
         window = console_scan.suite_window(klog)
         if window is None:
             print(f"hardware: {args.console} has no '{console_scan.SUITE_BEGIN}' line, so "

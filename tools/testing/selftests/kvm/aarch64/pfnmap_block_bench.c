@@ -71,19 +71,11 @@ static double now(void)
 static double sweep(void *hva, uint64_t bytes, uint64_t *faults)
 {
 	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm = pfnmap_vm_create(&vcpu, guest_sweep, bytes);
+	struct kvm_vm *vm = pfnmap_vm_create_with_region(&vcpu, guest_sweep, hva, bytes);
 	struct ucall uc;
 	uint64_t base;
 	double t;
 
-	if (hva)
-		vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
-					  bytes, hva);
-	else
-		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB,
-					    PFNMAP_TEST_GPA, PFNMAP_TEST_SLOT,
-					    pfnmap_guest_pages(vm, bytes), 0);
-	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, bytes);
 	sweep_pages = bytes / pfnmap_page_size;
 	sync_global_to_guest(vm, sweep_pages);
 

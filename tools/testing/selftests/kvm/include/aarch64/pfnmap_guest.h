@@ -41,6 +41,13 @@ void pfnmap_virt_map(struct kvm_vm *vm, uint64_t gpa, uint64_t bytes);
 /* VM with one vCPU, exception tables, and room for @test_bytes of PTEs. */
 struct kvm_vm *pfnmap_vm_create(struct kvm_vcpu **vcpu, void *guest_code,
 				uint64_t test_bytes);
+/*
+ * pfnmap_vm_create() with @bytes at PFNMAP_TEST_GPA in PFNMAP_TEST_SLOT,
+ * identity-mapped in the guest: the PFNMAP mapping at @hva, or, for a NULL
+ * @hva, 2 MiB hugetlb memory the library allocates (the THP baseline).
+ */
+struct kvm_vm *pfnmap_vm_create_with_region(struct kvm_vcpu **vcpu, void *guest_code,
+					    void *hva, uint64_t bytes);
 /* Adds exception tables and the instruction/data abort handlers. */
 void pfnmap_vcpu_install_handlers(struct kvm_vcpu *vcpu);
 

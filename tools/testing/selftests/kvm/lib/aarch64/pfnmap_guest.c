@@ -76,6 +76,22 @@ struct kvm_vm *pfnmap_vm_create(struct kvm_vcpu **vcpu, void *guest_code,
 	return vm;
 }
 
+struct kvm_vm *pfnmap_vm_create_with_region(struct kvm_vcpu **vcpu, void *guest_code,
+					    void *hva, uint64_t bytes)
+{
+	struct kvm_vm *vm = pfnmap_vm_create(vcpu, guest_code, bytes);
+
+	if (hva)
+		vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+					  bytes, hva);
+	else
+		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB,
+					    PFNMAP_TEST_GPA, PFNMAP_TEST_SLOT,
+					    pfnmap_guest_pages(vm, bytes), 0);
+	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, bytes);
+	return vm;
+}
+
 void pfnmap_vcpu_install_handlers(struct kvm_vcpu *vcpu)
 {
 	vm_init_descriptor_tables(vcpu->vm);
