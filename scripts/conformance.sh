@@ -111,7 +111,19 @@ step "selftests"
 # Built once, from the patched tree (it has the series' uapi), and run on
 # every kernel: the same artefact a vendor runs on hardware.
 ts=$(date +%s)
-"$top/scripts/build-selftests.sh" "$build/src/patched" "$build/kernels/patched$suffix/hdr" "$build/selftests"
+# The uapi headers are the same in every variant: any patched build's will
+# do, else they are installed from the tree alone (a run of other kernels).
+hdr=
+for h in "$build/kernels/patched$suffix/hdr" "$build/src/patched"/out-*/hdr; do
+	[ -f "$h/include/linux/kvm.h" ] && { hdr=$h; break; }
+done
+if [ -z "$hdr" ]; then
+	hdr="$build/src/patched/out-headers/hdr"
+	make -s -C "$build/src/patched" O="$build/src/patched/out-headers" ARCH=arm64 \
+		INSTALL_HDR_PATH="$hdr" headers_install >/dev/null ||
+		die "headers_install of the patched tree failed"
+fi
+"$top/scripts/build-selftests.sh" "$build/src/patched" "$hdr" "$build/selftests"
 echo "selftests: built in $(( $(date +%s) - ts ))s"
 "$top/scripts/package-kselftest.sh" "$build/selftests" "$build/kselftest-pfnmap.tar.gz"
 
