@@ -18,8 +18,9 @@ set -euo pipefail
 usage() {
 	cat <<USAGE
 usage: $0 [--build DIR] [--results DIR] [--no-lopo] [MUTANT_NAME...]
-  Runs every mutant in mutants/ (or those named) plus the leave-one-patch-out
-  mutants, and prints the kill table; writes RESULTS/mutation-<time>/.
+  Runs every mutant in mutants/ plus the leave-one-patch-out mutants
+  (lopo-NNNN), or only those named, and prints the kill table; writes
+  RESULTS/mutation-<time>/.
   Needs a patched build and the selftests (make conformance KERNELS=patched).
 USAGE
 }
@@ -125,11 +126,14 @@ for m in "$top"/mutants/*.patch; do
 		"$(run_mutant "$name" "$(field "$m" Cells)" "$(field "$m" Tests)")"
 done
 
-if [ "$lopo" = 1 ] && [ "${#only[@]}" -eq 0 ]; then
+if [ "$lopo" = 1 ]; then
 	series=( $(ls "$top"/kernel-patch/[0-9][0-9][0-9][0-9]-*.patch | grep -v /0000-) )
 	for drop in "${series[@]}"; do
 		grep -q '^diff --git a/arch/arm64/kvm/' "$drop" || continue
 		name="lopo-$(basename "$drop" | cut -c1-4)"
+		if [ "${#only[@]}" -gt 0 ]; then
+			case " ${only[*]} " in *" $name "*) ;; *) continue ;; esac
+		fi
 		reset_tree
 		git -C "$tree" reset -q --hard refs/tags/baseline
 		applied=1
