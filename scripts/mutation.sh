@@ -59,6 +59,10 @@ if [ ! -d "$tree/.git" ]; then
 	rsync -a --exclude '/out-*' "$patched"/ "$tree"/
 	rm -rf "$tree/.git/worktrees"
 fi
+# A series changed since the copy: bring its commits (and tags) over.
+git -C "$tree" cat-file -e "$series_head^{commit}" 2>/dev/null ||
+	git -C "$tree" fetch -q --tags -f "$patched" "$series_head" ||
+	die "cannot bring the series into $tree"
 reset_tree() {
 	git -C "$tree" am --abort >/dev/null 2>&1 || true
 	git -C "$tree" checkout -q -f --detach "$series_head"
