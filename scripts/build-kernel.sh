@@ -14,7 +14,8 @@ usage: $0 SRC_TREE OUT_DIR [release|debug[-64k]] [SEED_TREE]
   the same build of another git tree of the same history: the files that
   differ between the two trees are touched so kbuild compiles them, and
   what depends on them, again.
-  Environment: JOBS (default: nproc), CCACHE_DIR (default: SRC_TREE/../ccache).
+  Environment: JOBS (default: nproc), CCACHE_DIR (default: SRC_TREE/../ccache),
+  RIG_EXTRA_FRAGMENTS (more config fragments, space-separated paths).
 USAGE
 }
 [ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
@@ -42,6 +43,11 @@ debug|debug-64k) frags+=("$top/rig/kconfig/debug.config") ;;
 *) die "unknown variant '$variant' (release or debug, optionally with -64k)" ;;
 esac
 case "$variant" in *-64k) frags+=("$top/rig/kconfig/64k.config") ;; esac
+# More fragments, for the caller's reasons (conformance.sh: other trees).
+for f in ${RIG_EXTRA_FRAGMENTS:-}; do
+	[ -f "$f" ] || die "no config fragment $f (RIG_EXTRA_FRAGMENTS)"
+	frags+=("$f")
+done
 
 # Seed a first build from the other tree's (see usage). Only when both are
 # git trees with a common commit; otherwise the build is simply cold.

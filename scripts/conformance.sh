@@ -102,7 +102,8 @@ for k in baseline patched; do
 done
 # Any other tree is the user's: built out of tree, never written into.
 for k in "${!ksrc[@]}"; do
-	"$top/scripts/build-kernel.sh" "${ksrc[$k]}" "$build/kernels/$k$suffix" "$variant"
+	RIG_EXTRA_FRAGMENTS="$top/rig/kconfig/other-trees.config" \
+		"$top/scripts/build-kernel.sh" "${ksrc[$k]}" "$build/kernels/$k$suffix" "$variant"
 done
 # The selftests are built from the patched tree (it has the series' uapi).
 [ -d "$build/src/patched" ] || "$top/scripts/prepare-source.sh" "$build" "$series"
