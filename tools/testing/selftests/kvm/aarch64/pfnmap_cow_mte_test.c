@@ -10,8 +10,12 @@
  * equals the guest's, and reads before any write are not demoted). It is
  * printed as "# PROFILE: cow=..." for VM_PFNMAP and VM_MIXEDMAP, in plain
  * and MTE VMs; anything else fails.
+ * In an MTE VM the memslot's EINVAL is MTE's (MTE-1), so the COW profile
+ * comes from the fault on a COW VMA swapped in later.
  * MTE tags only struct-page memory: PFNMAP memslots in an MTE VM are refused,
- * and a PFNMAP VMA swapped in later fails KVM_RUN with EFAULT.
+ * and a PFNMAP VMA swapped in later is never mapped Normal: a cacheable one
+ * fails KVM_RUN with EFAULT; a non-cacheable one fails with EFAULT or is
+ * mapped Device/Normal-NC ("# PROFILE: mte_swapped_in=...").
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -127,6 +131,10 @@ FIXTURE_TEARDOWN(cow)
 #define SWAPPED_IN_RAN_FORMAT \
 	"COW memslot refused (EINVAL) but a fault on a COW VMA swapped in under a memslot ran (KVM_RUN %d): profile is neither refused nor isolated"
 
+static void check_isolated_from(struct __test_metadata *_metadata,
+				FIXTURE_DATA(cow) *self, uint64_t cmd,
+				struct ucall *uc);
+
 /* "refused" also needs EINVAL at fault on a private VMA swapped in. */
 static void check_refused_at_fault(struct __test_metadata *_metadata,
 				   FIXTURE_DATA(cow) *self,
@@ -155,6 +163,17 @@ static void check_refused_at_fault(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, pfnmap_map(&self->priv, variant->type, variant->flags, 0,
 				NPAGES * PAGE, false, hva));
 	ret = _vcpu_run(self->vcpu);
+	if (variant->mte && !ret) {
+		struct ucall uc;
+
+		/*
+		 * The MTE VM's EINVAL was MTE-1's (no VM_MTE_ALLOWED), which
+		 * says nothing of COW: a kernel whose fault on the swapped-in
+		 * COW VMA runs is judged by isolation instead.
+		 */
+		check_isolated_from(_metadata, self, get_ucall(self->vcpu, &uc), &uc);
+		return;
+	}
 	EXPECT_EQ(-1, ret)
 		TH_LOG(SWAPPED_IN_RAN_FORMAT, ret);
 	if (ret == -1) {
@@ -212,20 +231,23 @@ static uint64_t run_or_refused(struct __test_metadata *_metadata,
 #define EXEC_DEMOTED_FORMAT \
 	"COW read before write: exec %s: the cacheable VMA was demoted to Device/NC at stage 2"
 
-static void check_isolated(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(cow) *self)
+/* From the first ucall of the guest on a COW VMA, @cmd (0: refused at fault). */
+static void check_isolated_from(struct __test_metadata *_metadata,
+				FIXTURE_DATA(cow) *self, uint64_t cmd,
+				struct ucall *first)
 {
 	uint64_t *mine = (uint64_t *)((uint8_t *)self->priv.hva + PAGE);
 	struct pfnmap_s2_leaf leaf;
 	struct ucall uc;
-	uint64_t cmd, got;
+	uint64_t got;
 	int64_t bad;
 
-	cmd = run_or_refused(_metadata, self, &uc);
 	if (!cmd)
 		return;
+	if (cmd == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(*first);
 	ASSERT_EQ(UCALL_SYNC, cmd);
-	got = uc.args[1];
+	got = first->args[1];
 	/* Reads before a write see the device pfn: SEC-1 applies to them. */
 	if (pfnmap_s2_lookup(self->vm, PFNMAP_TEST_GPA, &leaf) == 0) {
 		EXPECT_TRUE(pfnmap_s2_type_is_cacheable(leaf.type) ||
@@ -250,6 +272,14 @@ static void check_isolated(struct __test_metadata *_metadata,
 		TH_LOG("host private view differs from the guest's write at word %ld", bad);
 	if (!_metadata->exit_code)
 		ksft_print_msg("PROFILE: cow=isolated\n");
+}
+
+static void check_isolated(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(cow) *self)
+{
+	struct ucall uc;
+
+	check_isolated_from(_metadata, self, run_or_refused(_metadata, self, &uc), &uc);
 }
 
 TEST_F(cow, profile_is_refused_refused_at_fault_or_isolated)
@@ -313,9 +343,11 @@ FIXTURE_VARIANT_ADD(mte, device_nonlinear) { nGnRE, 0 };
 FIXTURE_VARIANT_ADD(mte, cacheable_linear) { WB, LINEAR };
 FIXTURE_VARIANT_ADD(mte, nc_linear) { NC, LINEAR };
 
+/* A read, then a call into the second page, where the host put code. */
 static void guest_touch(void)
 {
 	GUEST_SYNC(READ_ONCE(*(uint64_t *)PFNMAP_TEST_GPA));
+	GUEST_SYNC(pfnmap_guest_call(PFNMAP_TEST_GPA + PAGE));
 	GUEST_DONE();
 }
 
@@ -368,9 +400,37 @@ TEST_F(mte, pfnmap_memslot_is_refused)
 
 #define MTE_SWAPPED_IN_FORMAT \
 	"MTE VM, %s PFNMAP swapped in: KVM_RUN returned %d (exit %s), want -1/EFAULT"
+#define MTE_MAPPED_NORMAL_FORMAT \
+	"MTE VM, %s PFNMAP swapped in was mapped and executable: Normal (tag-capable) at stage 2"
 
-TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_fails_run_with_efault)
+/*
+ * A non-cacheable kind KVM maps Device or Normal-NC may be mapped: tags
+ * cannot be accessed there (upstream 6.18). It must not be Normal: the
+ * view says so exactly; without it, Normal memory runs the host's code
+ * and Device/NC memory takes an instruction abort.
+ */
+static void check_mapped_uncached(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(mte) *self,
+				  const FIXTURE_VARIANT(mte) *variant)
 {
+	struct pfnmap_s2_leaf leaf;
+	struct ucall uc;
+
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+	EXPECT_EQ(PFNMAP_EXEC_ABORTED, uc.args[1])
+		TH_LOG(MTE_MAPPED_NORMAL_FORMAT, pfnmap_type_name(variant->type));
+	if (pfnmap_s2_lookup(self->vm, PFNMAP_TEST_GPA, &leaf) == 0)
+		EXPECT_TRUE(!pfnmap_s2_type_is_cacheable(leaf.type) && leaf.type != S2T_OTHER)
+			TH_LOG("MTE VM, swapped-in %s PFNMAP: stage 2 %s",
+			       pfnmap_type_name(variant->type), pfnmap_s2_type_name(leaf.type));
+	if (!_metadata->exit_code)
+		ksft_print_msg("PROFILE: mte_swapped_in=mapped-uncached\n");
+}
+
+TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_is_refused_or_uncached)
+{
+	int expect = pfnmap_expected_s2(variant->type, variant->flags, pfnmap_env()->cap);
+	bool may_map = expect != S2T_REFUSED && !pfnmap_s2_type_is_cacheable(expect);
 	struct pfnmap_region r;
 	struct ucall uc;
 	int ret;
@@ -389,8 +449,15 @@ TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_fails_run_with_efault)
 				NPAGES * PAGE, true, self->anon));
 	self->r = r;
 	self->anon = NULL;
+	pfnmap_put_code((uint8_t *)r.hva + PAGE, 0x77);
+	pfnmap_clean_poc((uint64_t)r.hva + PAGE, 8);
 
 	ret = _vcpu_run(self->vcpu);
+	if (ret == 0 && may_map) {
+		ASSERT_EQ(UCALL_SYNC, get_ucall(self->vcpu, &uc));
+		check_mapped_uncached(_metadata, self, variant);
+		return;
+	}
 	if (ret == 0 && get_ucall(self->vcpu, &uc) == UCALL_SYNC)
 		TH_LOG("the guest read %#lx from the swapped-in PFNMAP", uc.args[1]);
 	EXPECT_EQ(-1, ret)
@@ -398,6 +465,8 @@ TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_fails_run_with_efault)
 		       exit_reason_str(self->vcpu->run->exit_reason));
 	if (ret == -1)
 		EXPECT_EQ(EFAULT, errno);
+	if (may_map && !_metadata->exit_code)
+		ksft_print_msg("PROFILE: mte_swapped_in=efault\n");
 }
 
 /* ---- MTE-3: tags work on anonymous memory (control) ---- */
