@@ -3,12 +3,14 @@ them ("# PROFILE: key=value" lines), and whether the kernel is consistent.
 
 SPEC judges a kernel by invariants, but every kernel must be self-
 consistent: one COW policy for VM_PFNMAP and VM_MIXEDMAP, in plain and MTE
-VMs, and one way of refusing lazily populated cacheable memory with cap=0.
+VMs, one way of refusing lazily populated cacheable memory with cap=0, and
+one answer to a non-cacheable PFNMAP swapped into an MTE VM.
 A tests that sees an unsafe behaviour fails by itself; this module catches
 the kernel that is safe case by case and inconsistent across them."""
 
 # Profile key -> the requirement an inconsistency violates.
-CONSISTENT = {"cow": "COW-1", "cap0_lazy": "CAP-4", "cap_rule": "CAP-1"}
+CONSISTENT = {"cow": "COW-1", "cap0_lazy": "CAP-4", "cap_rule": "CAP-1",
+              "mte_swapped_in": "MTE-2"}
 
 
 def values(cells, key):

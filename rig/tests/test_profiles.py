@@ -48,3 +48,14 @@ def test_unrelated_keys_and_empty_cells_are_ignored():
     cells = [cell(), cell(cow="refused", other="x"), cell(other="y")]
     assert profiles.conflicts(cells) == {}
     assert profiles.summary(cells) == {"cow": "refused", "other": "x / y"}
+
+
+@pytest.mark.parametrize("mte", ["efault", "mapped-uncached"])
+def test_every_mte2_profile_alone_is_consistent(mte):
+    assert profiles.conflicts([cell(mte_swapped_in=mte), cell(mte_swapped_in=mte)]) == {}
+
+
+def test_two_mte2_answers_fail_mte2():
+    got = profiles.conflicts([cell(mte_swapped_in="efault"),
+                              cell(mte_swapped_in="mapped-uncached")])
+    assert set(got) == {"MTE-2"} and "efault and mapped-uncached" in got["MTE-2"]
