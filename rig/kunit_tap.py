@@ -4,6 +4,7 @@ result per KUnit case, each traced to KU-1) and cell.json. The reporter then
 counts the series' KUnit tests like any other cell.
 
   kunit_tap.py KUNIT_JSON CELL_DIR --kernel NAME --duration S [--status ok]
+               [--cmdline "how kunit.py was run"]
 """
 import argparse
 import json
@@ -50,6 +51,9 @@ def main(argv=None):
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--duration", type=float, default=0.0)
     ap.add_argument("--status", default="ok", help="'ok', or why kunit.py did not finish")
+    ap.add_argument("--cmdline", default="tools/testing/kunit/kunit.py run --arch=arm64 "
+                    "--kunitconfig=arch/arm64/kvm/.kunitconfig",
+                    help="how kunit.py was run, for the record")
     a = ap.parse_args(argv)
     try:
         with open(a.kunit_json) as f:
@@ -63,10 +67,7 @@ def main(argv=None):
     os.makedirs(a.cell_dir, exist_ok=True)
     atomic_write.write_text(os.path.join(a.cell_dir, "results.tap"), tap)
     cell_record.write(a.cell_dir, a.kernel, "kunit", "kunit.py's arm64 machine (-cpu max, no EL2)",
-                      "kunit", False,
-                      "tools/testing/kunit/kunit.py run --arch=arm64 "
-                      "--kunitconfig=arch/arm64/kvm/.kunitconfig",
-                      a.duration, "ok" if a.status == "ok" else "no-results",
+                      "kunit", False, a.cmdline, a.duration, "ok" if a.status == "ok" else "no-results",
                       "" if a.status == "ok" else a.status)
     return 0
 

@@ -177,7 +177,8 @@ case " $kernels " in *" patched "*)
 			kst="kunit.py did not finish (see kunit.log)"
 		t_kunit=$(( $(date +%s) - t2 ))
 		python3 "$top/rig/kunit_tap.py" "$run/kunit.json" "$run/cells/patched-kunit" \
-			--kernel patched --duration "$t_kunit" --status "$kst"
+			--kernel patched --duration "$t_kunit" --status "$kst" \
+			--cmdline "scripts/kunit.sh --seed out-$variant: kunit.py run --arch=arm64 --kunitconfig=<out-$variant/.config + arch/arm64/kvm/.kunitconfig>"
 		cp "$run/kunit.log" "$run/cells/patched-kunit/console.log"
 		grep -E '^\[[0-9:]+\] (Testing complete|Elapsed)' "$run/kunit.log" || true
 		;; esac

@@ -35,3 +35,12 @@ def test_no_result_is_a_cell_that_did_not_finish(tmp_path):
                     "--status", "kunit.py did not finish"])
     cell = json.loads((tmp_path / "cell" / "cell.json").read_text())
     assert cell["status"] == "no-results" and "did not finish" in cell["status_detail"]
+
+
+def test_the_cell_records_how_kunit_py_was_run(tmp_path):
+    src = tmp_path / "kunit.json"
+    src.write_text(json.dumps(RESULT))
+    kunit_tap.main([str(src), str(tmp_path / "cell"), "--kernel", "patched",
+                    "--cmdline", "kunit.sh --seed out-release"])
+    cell = json.loads((tmp_path / "cell" / "cell.json").read_text())
+    assert cell["qemu_cmdline"] == "kunit.sh --seed out-release"
