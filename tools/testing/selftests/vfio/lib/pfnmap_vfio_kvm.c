@@ -20,7 +20,6 @@
 #include "ucall_common.h"
 #include "pfnmap_env.h"
 #include "pfnmap_guest.h"
-#include "pfnmap_s2view.h"
 #include "pfnmap_vfio_kvm.h"
 
 #define EXEC_OFFSET	2048
