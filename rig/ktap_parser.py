@@ -9,9 +9,15 @@ diagnostics such as "#  RUN name ...", "# REQ: S2-1 SEC-1" and KVM's
 
 Lines that are not TAP (a binary's stderr, kernel messages, the assertion
 block) belong to the innermost open test: the one whose result line comes
-next. Directives: SKIP; TODO is its own result "todo" (neither a pass nor a
-skip); XFAIL passes; TIMEOUT and ERROR fail. "Bail out!" becomes the reason
-of the test it interrupted. Numbering problems are kept as warnings.
+next. Directives: SKIP (also spelled "SKIP:", "SKIPPED", "Skipped:"); an
+"ok # TODO" is its own result "todo" (neither a pass nor a skip) and a
+"not ok # TODO" stays a failure; XFAIL (the test saw the failure it
+expected) fails: a conformance check that expects to fail proved nothing;
+TIMEOUT and ERROR fail. kunit.py parse counts XFAIL as a pass: this is the
+one place the reporter is stricter, on purpose. "Bail out!" becomes the
+reason of the test it interrupted. A repeated test number or more results
+than the plan are errors (the document cannot be trusted); other
+numbering problems are warnings.
 
 Nothing here knows about the rig; rig_stream.py adds that layer.
 """
@@ -28,7 +34,12 @@ _PLAN = re.compile(r"^1\.\.(\d+)\b\s*(?:#\s*(.*))?$")
 _RESULT = re.compile(r"^(not ok|ok) (\d+)\b\s*(?:-\s+)?(.*)$")
 _BAIL = re.compile(r"^Bail out!\s*(.*)$")
 _TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
-_DIRECTIVE = re.compile(r"(?:^|\s)#\s*(.*)$")
+# A directive is a known word after "#"; the name may hold other "#"s
+# ("case #3"). Without a known word, " # text" (kunit.py: the name ends at
+# " # ") is a comment such as run_kselftest.sh's "exit=254".
+_DIRECTIVE_WORD = re.compile(r"(?:^|\s)#\s*(SKIP(?:PED)?|TODO|XFAIL|TIMEOUT|ERROR)\b:?\s*(.*)$",
+                             re.IGNORECASE)
+_COMMENT = re.compile(r"(?:^|\s)#\s+(.*)$")
 _RUN = re.compile(r"^RUN\s+(\S+)")
 _SUBTEST = re.compile(r"^Subtest:\s*(.+?)\s*$")
 _SELFTEST = re.compile(r"^selftests:\s*(\S+):\s*(\S+)")
@@ -72,6 +83,7 @@ class TestDoc:
     skip_reason: str = ""  # from "1..0 # SKIP why"
     bailout: Optional[str] = None  # from "Bail out! why"
     warnings: List[str] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)  # the document's results cannot be trusted
 
     @property
     def has_content(self):
@@ -142,20 +154,23 @@ def parse_result(text):
     """'not ok 2 name # SKIP why' -> (result, number, name, reason)."""
     m = _RESULT.match(text)
     ok, number, rest = m.group(1) == "ok", int(m.group(2)), m.group(3)
-    name, directive = rest, ""
-    d = _DIRECTIVE.search(rest)
+    d = _DIRECTIVE_WORD.search(rest)
     if d:
-        name, directive = rest[:d.start()].strip(), d.group(1).strip()
-    word, _, why = directive.partition(" ")
-    word = word.upper()
-    if word == "SKIP":
-        return "skip", number, name, why.strip()
+        name, word, why = rest[:d.start()].strip(), d.group(1).upper(), d.group(2).strip()
+    else:
+        c = _COMMENT.search(rest)
+        name, word, why = (rest[:c.start()].strip(), "", c.group(1).strip()) if c else (rest, "", "")
+    if word in ("SKIP", "SKIPPED"):
+        return "skip", number, name, why
     if word == "TODO":
-        # Known not to work yet: no evidence either way, so neither a pass
-        # nor a skip (a skip means "cannot run here").
-        return "todo", number, name, ("TODO: " if not ok else "TODO (passed): ") + why.strip()
-    if word == "XFAIL" and ok:
-        return "pass", number, name, "expected failure (XFAIL): " + why.strip()
+        # "ok # TODO": known not to work yet, and it passed: no evidence
+        # either way. "not ok # TODO": the check failed, whatever the plan.
+        if ok:
+            return "todo", number, name, "TODO (passed): " + why
+        return "fail", number, name, "TODO: " + why
+    if word == "XFAIL":
+        return "fail", number, name, "XFAIL: the test saw the failure it expected: " + why
+    directive = f"{word} {why}".strip() if word else why
     return ("pass" if ok else "fail"), number, name, directive
 
 
@@ -391,7 +406,7 @@ class _Parser:
         seen = [c.number for c in doc.cases if not c.synthetic]
         expected = len(seen) + 1
         if number in seen:
-            doc.warnings.append(f"test number {number} repeated")
+            doc.errors.append(f"test number {number} repeated")
         elif number != expected:
             doc.warnings.append(f"test number {number} out of order (expected {expected})")
 
@@ -399,7 +414,7 @@ class _Parser:
         """Turn planned-but-missing results into failing cases."""
         doc = lvl.doc
         if doc.plan is not None and len(doc.cases) > doc.plan:
-            doc.warnings.append(f"{len(doc.cases)} results for a plan of {doc.plan}")
+            doc.errors.append(f"{len(doc.cases)} results for a plan of {doc.plan}")
         if doc.plan is None or len(doc.cases) >= doc.plan:
             return
         doc.missing = doc.plan - len(doc.cases)
@@ -454,13 +469,13 @@ def parse_lines(lines: Iterable[str]) -> List[TestDoc]:
     return p.end()
 
 
-def warnings(docs, where=""):
-    """Every document's warnings, each naming the test it is about."""
+def warnings(docs, where="", kind="warnings"):
+    """Every document's warnings (or errors), each naming the test it is about."""
     out = []
     for n, doc in enumerate(docs, 1):
         here = where or (f"document {n}" if len(docs) > 1 else "top level")
-        out += [f"{here}: {w}" for w in doc.warnings]
+        out += [f"{here}: {w}" for w in getattr(doc, kind)]
         for case in doc.cases:
             if case.children:
-                out += warnings([case.children], case.name)
+                out += warnings([case.children], case.name, kind)
     return out

@@ -84,8 +84,22 @@ def _leaves(case, binary, path):
     return out + _container_failure(case, out, name, binary)
 
 
+def _untrusted(doc):
+    """Why a document's own results cannot be taken at their word, or ''."""
+    why = [f"malformed TAP: {e}" for e in doc.errors]
+    if doc.bailout is not None:
+        why.insert(0, f"Bail out! {doc.bailout}".strip())
+    return "; ".join(why)
+
+
 def _container_failure(case, leaves, name, binary):
     incomplete = case.children.missing > 0
+    untrusted = _untrusted(case.children)
+    if untrusted and not incomplete:
+        # A bail-out with no plan, or repeated numbers: what the binary
+        # did not say cannot be known, so its IDs do not pass.
+        return [ReportCase(name, binary, "fail", untrusted, case.all_requirements(),
+                           case.log, case.time)]
     if case.result != "fail" or (not incomplete and any(c.result == "fail" for c in leaves)):
         return []
     reason = case.reason or ktap_parser.NO_RESULT
@@ -123,6 +137,9 @@ def flatten(docs):
             for kid in kids:
                 leaves += _leaves(kid, binary, [])
             cases += leaves + _container_failure(case, leaves, binary, binary)
+        if doc.errors:
+            ids = sorted({i for c in doc.cases for i in c.all_requirements()}, key=reqs.sort_key)
+            cases.append(ReportCase(doc.name or "top level", "", "fail", _untrusted(doc), ids))
     return cases
 
 

@@ -65,7 +65,8 @@ def test_tap14_subtest_line_without_version():
 def test_todo_is_its_own_result_never_a_skip():
     s = read_stream(read("ktap-directives.ktap"))
     by_name = {c.name: c for c in s.cases}
-    assert by_name["not_yet"].result == "todo"
+    # "not ok # TODO" stays a failure; only "ok # TODO" is a todo.
+    assert by_name["not_yet"].result == "fail"
     assert by_name["not_yet"].reason == "TODO: cacheable MIXEDMAP not wired up"
     assert by_name["lucky"].result == "todo" and by_name["lucky"].reason == "TODO (passed): flaky"
     assert not [c for c in s.cases if c.result == "skip" and "TODO" in c.reason]
@@ -103,12 +104,14 @@ def test_bail_out_is_the_reason_of_the_open_test():
     assert top.cases[-1].reason == "Bail out! disk gone"
 
 
-def test_numbering_problems_are_warnings():
+def test_numbering_problems():
     s = read_stream(read("ktap-directives.ktap"))
-    assert s.warnings == ["numbering: test number 3 out of order (expected 2)",
-                          "numbering: test number 3 repeated"]
+    # A gap is a warning; a repeated number makes the document untrusted.
+    assert s.warnings == ["numbering: test number 3 out of order (expected 2)"]
+    (bad,) = [c for c in s.cases if c.name == "numbering"]
+    assert (bad.result, bad.reason) == ("fail", "malformed TAP: test number 3 repeated")
     extra = parse_lines(["KTAP version 1\n", "1..1\n", "ok 1 a\n", "ok 2 b\n"])
-    assert ktap_parser.warnings(extra) == ["top level: 2 results for a plan of 1"]
+    assert ktap_parser.warnings(extra, kind="errors") == ["top level: 2 results for a plan of 1"]
 
 
 def test_per_case_time():
