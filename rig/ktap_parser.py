@@ -191,6 +191,14 @@ def failure_kind(result, reason):
     return "failure"
 
 
+def is_assertion(reason, log=()):
+    """The failure came from a check in the test (TEST_ASSERT's block, a
+    harness EXPECT/ASSERT line, a KUnit expectation), not from a crash,
+    a timeout or an exit with nothing said."""
+    return bool(_ASSERTION.search(reason)) or any(
+        _unprefix(raw)[1].strip() == ASSERTION_HEADER for raw in log)
+
+
 def _unprefix(raw):
     """(number of '# ' prefixes, the rest with its indentation kept)."""
     s = _TIMESTAMP.sub("", raw.rstrip("\r\n"), count=1).expandtabs(4)

@@ -112,11 +112,18 @@ def _verdict_case(suite, run, kernel, verdict):
         ET.SubElement(tc, "failure", message=_clean(f"{kernel} is non-conformant: "
                                                     + "; ".join(verdict.deciding)))
         return "failure"
-    if verdict.verdict == "incomplete":
-        # Not judged: a skip is what CI should show, with what is missing.
+    if verdict.excused:
+        # Not judged, because the user asked for a subset: a skip says so.
         ET.SubElement(tc, "skipped", message=_clean(
-            f"{kernel} is incomplete: " + "; ".join(verdict.incomplete)))
+            f"{kernel} is incomplete by the selection asked for: "
+            + "; ".join(verdict.incomplete)))
         return "skipped"
+    if verdict.verdict == "incomplete":
+        # Could not be judged, and nobody asked for less: CI must not go
+        # green on it.
+        ET.SubElement(tc, "error", message=_clean(
+            f"{kernel} is incomplete: " + "; ".join(verdict.incomplete)))
+        return "error"
     ET.SubElement(tc, "system-out").text = _clean(text)
     return "pass"
 

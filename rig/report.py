@@ -9,7 +9,9 @@
   red RUN_DIR         the requirement IDs one kernel failed, for the mutation check
 
 Exit status: 0 expectations met (report) / no failure (parse) / always
-(diff); 1 otherwise; 2 unreadable input.
+(diff); 1 otherwise; 2 unreadable input; 3 (report, hardware) nothing
+failed but a kernel is incomplete for a reason other than the selection
+the user asked for (TESTS, CELLS, KERNELS).
 """
 import argparse
 import datetime
@@ -35,7 +37,7 @@ import requirements as reqs  # noqa: E402
 import results  # noqa: E402
 import rig_stream  # noqa: E402
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 MARK = {"pass": "[PASSED]", "fail": "[FAILED]", "skip": "[SKIPPED]", "todo": "[TODO]"}
 
 
@@ -86,6 +88,8 @@ def verdict_line(kernel, v):
     line = f"{kernel}: {v.verdict}"
     if v.deciding:
         line += " (" + ", ".join(v.deciding) + ")"
+    elif v.excused:
+        line += " (only the selection you asked for: " + "; ".join(v.incomplete) + ")"
     elif v.incomplete:
         line += " (" + "; ".join(v.incomplete) + ")"
     if v.skipped:
@@ -117,7 +121,15 @@ def cmd_report(args):
     print_table(run)
     print(totals_line(run.totals()))
     print(f"report: {html}")
-    return EXIT_OK if run.expectations_met else EXIT_FAIL
+    return exit_status(run)
+
+
+def exit_status(run):
+    """1: expectations not met; 3: a kernel could not be judged for a
+    reason other than the user's selection; 0 otherwise."""
+    if not run.expectations_met:
+        return EXIT_FAIL
+    return EXIT_INCOMPLETE if run.unexcused_incomplete() else EXIT_OK
 
 
 def _read_lines(path):

@@ -40,6 +40,11 @@ class ReportCase:
         """'' | failure | timeout | crash | error (see ktap_parser.failure_kind)."""
         return ktap_parser.failure_kind(self.result, self.reason)
 
+    @property
+    def asserted(self):
+        """A failure a check in the test decided (see ktap_parser.is_assertion)."""
+        return self.kind == "failure" and ktap_parser.is_assertion(self.reason, self.log)
+
 
 @dataclass
 class Stream:

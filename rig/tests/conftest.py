@@ -68,8 +68,11 @@ def binary_tap(binary, cases, env="cap=1 mte=1 s2view=yes"):
     for n, (name, ids, result) in enumerate(cases, 1):
         ok, _, directive = result.partition(" # ")
         failed |= ok == "not ok"
-        lines += [f"# #  RUN           {name} ...", f"# # REQ: {ids}",
-                  f"# {ok} {n} {name}" + (f" # {directive}" if directive else "")]
+        lines += [f"# #  RUN           {name} ...", f"# # REQ: {ids}"]
+        if ok == "not ok" and not directive:
+            # What the harness prints for a failed EXPECT/ASSERT.
+            lines.append(f"# # {test}.c:{40 + n}:{name}:Expected 0 (0) == err (22)")
+        lines.append(f"# {ok} {n} {name}" + (f" # {directive}" if directive else ""))
     lines.append(("not ok" if failed else "ok") + f" 1 selftests: {collection}: {test}"
                  + (" # exit=1" if failed else ""))
     return lines

@@ -136,7 +136,7 @@ def test_one_test_one_cell_run_that_behaves_exits_0(tmp_path):
         "filtered run: only tests matching 'kvm:pfnmap_cap_test' were selected",
         "cells not run: max-nvhe n1-vhe a57-nvhe"]
     assert s["cells"][0]["tests"] == "kvm:pfnmap_cap_test"
-    assert "patched: incomplete (filtered run: " in r.stdout
+    assert "patched: incomplete (only the selection you asked for: filtered run: " in r.stdout
     # The baseline's CAP-1 failure is the one SPEC asks for.
     assert s["cells"][0]["cases"][0]["expected"].startswith("expected failure")
 

@@ -289,7 +289,7 @@ def test_hardware_run(tmp_path, validator):
     out = tmp_path / "gh200"
     r = cli("hardware", data("hardware-gh200.log"), "--out", out,
             "--where", "hardware: GH200 (Neoverse V2)")
-    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.returncode == 3, r.stdout + r.stderr  # incomplete: three IDs ran
     doc = output_kcidb.report(results.load_run(out))
     assert errors(validator, doc) == []
     case = one(doc, path="kselftest.kvm.pfnmap_s2attr_test.pfnmap_s2.device.dc_zva")

@@ -79,8 +79,8 @@ def test_outputs_go_through_a_rename(sample_run, monkeypatch):
 def test_latest_symlink_is_replaced(sample_run, tmp_path):
     other = sample_run.parent / "older"
     shutil.copytree(data("sample-run"), other)
-    assert cli("report", other).returncode == 0
-    assert cli("report", sample_run).returncode == 0
+    assert cli("report", other).returncode == 3  # incomplete: NV-3 skipped
+    assert cli("report", sample_run).returncode == 3
     latest = sample_run.parent / "latest"
     assert os.readlink(latest) == sample_run.name
     assert not [f for f in os.listdir(sample_run.parent) if ".tmp" in f]

@@ -60,3 +60,81 @@ def test_nested_bail_out_without_plan_fails_the_binary(tmp_path):
     failed = [c for c in s.cases if c.result == "fail"]
     assert failed and failed[0].reason.startswith("Bail out! lost /dev/test_pfnmap")
     assert {"S2-1", "BLK-1"} <= set(failed[0].requirements)
+
+
+# ---- item 2: incomplete has its own exit status ----
+
+def _report(tmp_path, cells, qemu="QEMU emulator version 7.2.19", **run_json):
+    from conftest import write_cell, write_run
+    from test_cli import cli
+    run_dir = write_run(tmp_path / "r", qemu=qemu, **run_json)
+    for (kernel, cell), (text, meta) in cells.items():
+        write_cell(run_dir, kernel, cell, text, **meta)
+    return cli("report", run_dir)
+
+
+WHOLE = {"selection": {"tests": "*", "cells": ["hw"], "matrix": ["hw"]}}
+
+
+def test_provider_that_never_loaded_is_not_green(tmp_path):
+    text = all_requirements(init=("mte=1", "provider=failed-to-load"))
+    r = _report(tmp_path, {("patched", "hw"): (text, {})}, **WHOLE)
+    assert r.returncode == 3, r.stdout
+    assert "provider module failed to load" in r.stdout
+
+
+def test_blk1_never_ran_is_not_green(tmp_path):
+    text = "\n".join(l for l in all_requirements().splitlines()
+                     if "all.blk-1" not in l and "REQ: BLK-1" not in l) + "\n"
+    text = text.replace(f"# 1..{35}", "# 1..34")
+    r = _report(tmp_path, {("patched", "hw"): (text, {})}, **WHOLE)
+    assert r.returncode == 3, r.stdout
+    assert "BLK-1 never ran" in r.stdout
+
+
+def test_hardware_log_with_one_unrelated_binary_is_not_green(tmp_path):
+    from test_cli import cli
+    log = tmp_path / "hw.log"
+    log.write_text("\n".join(binary_tap("kvm:hypercalls", [("hypercalls", "", "ok")])) + "\n")
+    r = cli("hardware", log, "--out", tmp_path / "out", "--where", "hardware: test")
+    assert r.returncode == 3, r.stdout
+
+
+def test_a_tests_selection_is_excused_and_says_so(tmp_path):
+    text = framed(binary_tap("kvm:pfnmap_cap_test", [("cap.vm_fd", "CAP-1", "ok")]))
+    r = _report(tmp_path, {("patched", "hw"): (text, {"tests": "kvm:pfnmap_cap_test"})},
+                selection={"tests": "kvm:pfnmap_cap_test", "cells": ["hw"], "matrix": ["hw"]})
+    assert r.returncode == 0, r.stdout
+    assert "patched: incomplete (only the selection you asked for: " in r.stdout
+
+
+# ---- item 4: the baseline's expected failures must be shown by a check ----
+
+def _baseline_run(tmp_path, overrides, **run_json):
+    fails = {i: "not ok" for i in ("SEC-1", "S2-1", "NV-1", "CAP-1", "COW-1", "MTE-2")}
+    return load(tmp_path, {("baseline", "hw"): (all_requirements(fails | overrides), {})},
+                qemu="QEMU emulator version 7.2.19", **run_json)
+
+
+def test_baseline_failure_by_timeout_is_not_the_expected_failure(tmp_path):
+    ok = _baseline_run(tmp_path / "a", {}, **WHOLE)
+    assert ok.mismatches == []
+    run = _baseline_run(tmp_path / "b", {"SEC-1": "not ok # TIMEOUT 300 seconds"}, **WHOLE)
+    assert any(m.startswith("baseline SEC-1: ") for m in run.mismatches), run.mismatches
+
+
+def test_baseline_failure_by_crash_is_not_the_expected_failure(tmp_path):
+    run = _baseline_run(tmp_path, {"S2-1": "not ok # exit=139"}, **WHOLE)
+    assert any(m.startswith("baseline S2-1: ") for m in run.mismatches), run.mismatches
+
+
+@pytest.mark.parametrize("req", ["SEC-1", "S2-3", "MS-2"])
+def test_cell_subset_still_needs_every_baseline_id(tmp_path, req):
+    # make check runs two cells of the matrix with every test: an ID that
+    # did not run is not excused by the cell subset.
+    text = "\n".join(l for l in all_requirements(
+        {i: "not ok" for i in ("SEC-1", "S2-1", "NV-1", "CAP-1", "COW-1", "MTE-2")}).splitlines()
+        if f"REQ: {req}" not in l) + "\n"
+    run = load(tmp_path, {("baseline", "hw"): (text, {})}, qemu="QEMU emulator version 7.2.19",
+               selection={"tests": "*", "cells": ["hw"], "matrix": ["hw", "other"]})
+    assert any(m.startswith(f"baseline {req}: not-run") for m in run.mismatches), run.mismatches
