@@ -43,9 +43,17 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, default=0.0)
     ap.add_argument("--status", choices=STATUSES, default="ok")
     ap.add_argument("--detail", default="")
+    ap.add_argument("--emulator", default="", help="matrix.tsv's emulator, e.g. qemu-10.0")
+    ap.add_argument("--qemu-version", default="", help="what that QEMU's --version said")
+    ap.add_argument("--nvgrace", choices=("0", "1"), default=None,
+                    help="the rig attached the emulated nvgrace-gpu function")
     a = ap.parse_args(argv)
+    extra = {k: v for k, v in (("emulator", a.emulator), ("qemu_version", a.qemu_version))
+             if v}
+    if a.nvgrace is not None:
+        extra["nvgrace"] = a.nvgrace == "1"
     write(a.cell_dir, a.kernel, a.cell, a.cpu, a.mode, a.mte == "on", a.cmdline,
-          a.duration, a.status, a.detail)
+          a.duration, a.status, a.detail, **extra)
     return 0
 
 

@@ -24,10 +24,9 @@ def _envs(cell):
 
 
 def has_mte(cell):
-    """The init's mte= (what the guest kernel sees), else the cell's config."""
-    value = cell.env.get("mte")
-    if value in ("0", "1"):
-        return value == "1"
+    """MTE as the rig configured it (cell.json, from the QEMU command
+    line): a kernel that does not report MTE where it was configured is a
+    finding, never a reason to skip MTE-*."""
     return bool(cell.mte)
 
 
@@ -37,8 +36,13 @@ def cap_values(cell):
 
 
 def has_nvgrace(cell):
-    """A bound nvgrace-gpu device (setup.sh's vfio_driver=, the VFIO tests'
-    driver=), or an nvgrace case that got as far as a verdict."""
+    """The rig attached an nvgrace-gpu function (cell.json "nvgrace"). A
+    configured device that failed to bind is a finding: NV-* stay
+    applicable. Runs without that record (hardware, older runs): a bound
+    device (setup.sh's vfio_driver=, the VFIO tests' driver=), or an
+    nvgrace case that got as far as a verdict."""
+    if cell.nvgrace is not None:
+        return cell.nvgrace
     if any("nvgrace" in env.get(key, "") for env in _envs(cell)
            for key in ("vfio_driver", "driver")):
         return True
@@ -87,8 +91,14 @@ def not_applicable(cells):
     if not any(has_nvgrace(c) for c in cells):
         missing.update({i: "no nvgrace-gpu device in any cell"
                         for i in reqs.ORDER if i.startswith("NV-")})
+    if all(c.emulator for c in cells):
+        # SPEC X-2 and CMO-2: a pass proves nothing without caches.
+        missing.update({i: "every cell is an emulator, which models no caches"
+                        for i in ("X-2", "CMO-2")})
+    if not any(c.variant.startswith("debug") for c in cells):
+        missing["DBG-1"] = "no debug (KASAN, lockdep) kernel in this run"
     probes = [device_alignment(c) for c in cells]
     if False in probes and True not in probes:
         missing["CMO-3"] = ("the calibration probe shows no Alignment fault for Device "
-                            "memory (QEMU before 9.0)")
+                            "memory in any cell")
     return missing

@@ -37,6 +37,11 @@ class Cell:
     status: str = "ok"
     status_detail: str = ""
     tests: str = "*"  # the rig.tests= glob the init ran
+    # What the rig configured (cell.json), never what the kernel says:
+    emulator: str = ""  # matrix.tsv's emulator ("qemu-7.2", "qemu-10.0"); "" on hardware
+    qemu_version: str = ""  # that emulator's --version line, when the rig recorded it
+    nvgrace: Optional[bool] = None  # the emulated nvgrace-gpu function was attached
+    variant: str = ""  # the kernel build variant (run.json), e.g. "debug"
     env: Dict[str, str] = field(default_factory=dict)
     test_env: Dict[str, Dict[str, str]] = field(default_factory=dict)
     profile: Dict[str, str] = field(default_factory=dict)
@@ -138,6 +143,11 @@ def _load_json(path):
     return data
 
 
+def _emulated_host(meta):
+    host = meta.get("host") or {}
+    return bool(host.get("qemu_version")) and not (host.get("where") or "").startswith("hardware")
+
+
 def _split_dir_name(name, kernels):
     """'<kernel>-<cell>' -> (kernel, cell), preferring the known kernel names."""
     for k in sorted(kernels, key=len, reverse=True):
@@ -195,7 +205,10 @@ def new_cell(meta):
                 qemu_cmdline=str(meta.get("qemu_cmdline") or ""),
                 duration_s=_number(meta.get("duration_s")),
                 status=str(meta.get("status") or "ok"),
-                status_detail=str(meta.get("status_detail") or ""), tests=tests_glob(meta))
+                status_detail=str(meta.get("status_detail") or ""), tests=tests_glob(meta),
+                emulator=str(meta.get("emulator") or ""),
+                qemu_version=str(meta.get("qemu_version") or ""),
+                nvgrace=meta["nvgrace"] if isinstance(meta.get("nvgrace"), bool) else None)
 
 
 def _note_status(cell):
@@ -266,6 +279,9 @@ def load_run(run_dir):
              if os.path.isdir(os.path.join(cells_dir, d))]
     for cell in cells:
         kernels.setdefault(cell.kernel, {})
+        cell.variant = str((kernels[cell.kernel] or {}).get("variant") or "")
+        if not cell.emulator and cell.cell != "hardware" and _emulated_host(meta):
+            cell.emulator = "qemu"  # a run from before cell.json named its emulator
     order = sort_kernels(kernels)
     selection = meta.get("selection") if isinstance(meta.get("selection"), dict) else {}
     run = Run(run_dir=run_dir, run_id=meta.get("run_id") or os.path.basename(run_dir),

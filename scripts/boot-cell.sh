@@ -9,6 +9,9 @@ usage: $0 --image IMAGE --initrd INITRD --cpu CPU --mode vhe|nvhe --mte on|off
           --kernel NAME --cell NAME --out DIR [--boot-timeout S] [--cell-timeout S]
           [--test-timeout S] [--tests GLOB] [--dtb FILE] [--qemu-extra "ARGS"]
           [--append-extra "ARGS"] [--timeout-scale N] [--nvgrace] [--print-qemu]
+          [--qemu BIN] [--emulator NAME]
+  --qemu BIN runs that qemu-system-aarch64 (default: the host's); --emulator
+  names it in cell.json (matrix.tsv's emulator column).
   --nvgrace adds the emulated nvgrace-gpu PCI function and its device tree.
   --print-qemu prints the QEMU command line (NUL-separated words; the device
   tree named, not made) and exits: rig/lava_jobs.py builds LAVA jobs from it.
@@ -21,6 +24,7 @@ USAGE
 image= initrd= cpu= mode= mte= kernel= cell= out= dtb= qemu_extra= append_extra=
 boot_timeout=${RIG_BOOT_TIMEOUT:-180} cell_timeout=${RIG_CELL_TIMEOUT:-2400}
 test_timeout=${RIG_TEST_TIMEOUT:-900} tests='*' nvgrace=0 scale=1 print_qemu=0
+qemu_bin=qemu-system-aarch64 emulator=qemu-7.2
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--image) image=$2 ;; --initrd) initrd=$2 ;; --cpu) cpu=$2 ;; --mode) mode=$2 ;;
@@ -28,7 +32,7 @@ while [ $# -gt 0 ]; do
 	--boot-timeout) boot_timeout=$2 ;; --cell-timeout) cell_timeout=$2 ;;
 	--test-timeout) test_timeout=$2 ;; --tests) tests=$2 ;; --dtb) dtb=$2 ;;
 	--qemu-extra) qemu_extra=$2 ;; --append-extra) append_extra=$2 ;;
-	--timeout-scale) scale=$2 ;;
+	--timeout-scale) scale=$2 ;; --qemu) qemu_bin=$2 ;; --emulator) emulator=$2 ;;
 	--nvgrace) nvgrace=1; shift; continue ;;
 	--print-qemu) print_qemu=1; shift; continue ;;
 	-h|--help) usage; exit 0 ;;
@@ -39,8 +43,8 @@ done
 for v in image initrd cpu mode mte kernel cell out; do
 	[ -n "${!v}" ] || { echo "boot-cell: --$v is required" >&2; exit 2; }
 done
-[ "$print_qemu" = 1 ] || command -v qemu-system-aarch64 >/dev/null ||
-	{ echo "boot-cell: missing qemu-system-aarch64 (run scripts/install-deps.sh)" >&2; exit 1; }
+[ "$print_qemu" = 1 ] || command -v "$qemu_bin" >/dev/null ||
+	{ echo "boot-cell: missing $qemu_bin for $emulator (run scripts/install-deps.sh)" >&2; exit 1; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/rig/memory-layout.sh"
 
@@ -58,7 +62,7 @@ if [ "$scale" -gt 1 ]; then
 	append+=" rig.timeout_scale=$scale"
 	cell_timeout=$((cell_timeout * scale))
 fi
-qemu=(qemu-system-aarch64 -M "$machine" -cpu "$cpu" -smp 2 -m "$RIG_QEMU_MEM"
+qemu=("$qemu_bin" -M "$machine" -cpu "$cpu" -smp 2 -m "$RIG_QEMU_MEM"
       -display none -monitor none -no-reboot -nic none
       -kernel "$image" -initrd "$initrd" -append "$append"
       -serial "file:$console"
@@ -140,7 +144,8 @@ fi
 
 python3 "$top/rig/cell_record.py" "$out" --kernel "$kernel" --cell "$cell" --cpu "$cpu" \
 	--mode "$mode" --mte "$mte" --cmdline "$cmdline" --duration "$duration" \
-	--status "$status" --detail "$detail"
+	--status "$status" --detail "$detail" --emulator "$emulator" \
+	--qemu-version "$("$qemu_bin" --version 2>/dev/null | head -n1)" --nvgrace "$nvgrace"
 if [ "$status" != ok ]; then
 	echo "boot-cell[$kernel/$cell]: $status: $detail" >&2
 	exit 1

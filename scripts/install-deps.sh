@@ -59,13 +59,16 @@ for p in "${PKGS[@]}"; do
 done
 have_busybox() { [ -x "$busybox" ] && file -L "$busybox" | grep -q 'ARM aarch64.*statically'; }
 
-if [ "${#missing[@]}" -eq 0 ] && have_busybox; then
+have_qemu10() { "$top/scripts/fetch-qemu10.sh" --build "$build" --check >/dev/null 2>&1; }
+
+if [ "${#missing[@]}" -eq 0 ] && have_busybox && have_qemu10; then
 	echo "deps: all packages present"
 	exit 0
 fi
 if [ "$check_only" = 1 ]; then
 	[ "${#missing[@]}" -eq 0 ] || echo "deps: missing packages: ${missing[*]} (run scripts/install-deps.sh)" >&2
 	have_busybox || echo "deps: missing $busybox (run scripts/install-deps.sh)" >&2
+	have_qemu10 || echo "deps: missing QEMU 10 under $build/qemu-10.0 (run scripts/install-deps.sh)" >&2
 	exit 1
 fi
 
@@ -113,4 +116,6 @@ if ! have_busybox; then
 	mv "$busybox.tmp" "$busybox"
 	have_busybox || { echo "deps: $busybox is not a static arm64 binary" >&2; exit 1; }
 fi
+# The qemu-10.0 cells' emulator, unpacked beside the host's QEMU 7.2.
+have_qemu10 || "$top/scripts/fetch-qemu10.sh" --build "$build"
 echo "deps: done"

@@ -32,16 +32,27 @@ suffix=$(python3 "$top/rig/variants.py" suffix "$variant") || exit 2
 scale=$(python3 "$top/rig/variants.py" scale "$variant")
 
 # The matrix file decides the cells; CELLS only selects among them.
-declare -A cpu mode mte
+declare -A cpu mode mte emu
 all=()
-while read -r name c m t; do
+while read -r name c m t e; do
 	case "$name" in ''|'#'*) continue ;; esac
-	cpu[$name]=$c mode[$name]=$m mte[$name]=$t
+	cpu[$name]=$c mode[$name]=$m mte[$name]=$t emu[$name]=${e:-qemu-7.2}
 	all+=("$name")
 done <"$top/rig/matrix.tsv"
 [ -n "$cells" ] || cells="${all[*]}"
+# Which qemu-system-aarch64 runs each emulator of the matrix.
+qemu_for() {
+	case "$1" in
+	qemu-7.2) echo qemu-system-aarch64 ;;
+	qemu-10.0) echo "$build/qemu-10.0/qemu-system-aarch64" ;;
+	*) return 1 ;;
+	esac
+}
 for c in $cells; do
 	[ -n "${cpu[$c]:-}" ] || { echo "run-matrix: unknown cell '$c' (see rig/matrix.tsv: ${all[*]})" >&2; exit 2; }
+	q=$(qemu_for "${emu[$c]}") || { echo "run-matrix: cell '$c': unknown emulator '${emu[$c]}'" >&2; exit 2; }
+	command -v "$q" >/dev/null ||
+		{ echo "run-matrix: cell '$c' needs ${emu[$c]} ($q is missing: run scripts/install-deps.sh)" >&2; exit 2; }
 done
 
 # The cell timeout is never smaller than the sum of the timeouts of the
@@ -85,10 +96,11 @@ for k in $kernels; do
 	initrd="$build/initramfs/$k$suffix.cpio.gz"
 	for c in $cells; do
 		out="$run/cells/$k-$c"
-		echo "run-matrix: $k / $c (cpu ${cpu[$c]}, ${mode[$c]}, mte ${mte[$c]})"
+		echo "run-matrix: $k / $c (cpu ${cpu[$c]}, ${mode[$c]}, mte ${mte[$c]}, ${emu[$c]})"
 		if [ ! -f "$image" ] || [ ! -f "$initrd" ]; then
 			python3 "$top/rig/cell_record.py" "$out" --kernel "$k" --cell "$c" \
 				--cpu "${cpu[$c]}" --mode "${mode[$c]}" --mte "${mte[$c]}" \
+				--emulator "${emu[$c]}" --nvgrace "$([ -n "$knv" ] && echo 1 || echo 0)" \
 				--status no-results --detail "kernel or initramfs was not built"
 			continue
 		fi
@@ -96,7 +108,8 @@ for k in $kernels; do
 		"$top/scripts/boot-cell.sh" --image "$image" --initrd "$initrd" \
 			--cpu "${cpu[$c]}" --mode "${mode[$c]}" --mte "${mte[$c]}" \
 			--kernel "$k" --cell "$c" --out "$out" --tests "$tests" \
-			--timeout-scale "$scale" --cell-timeout "$cell_timeout" $knv &
+			--timeout-scale "$scale" --cell-timeout "$cell_timeout" \
+			--qemu "$(qemu_for "${emu[$c]}")" --emulator "${emu[$c]}" $knv &
 	done
 done
 wait

@@ -138,3 +138,41 @@ def test_cell_subset_still_needs_every_baseline_id(tmp_path, req):
     run = load(tmp_path, {("baseline", "hw"): (text, {})}, qemu="QEMU emulator version 7.2.19",
                selection={"tests": "*", "cells": ["hw"], "matrix": ["hw", "other"]})
     assert any(m.startswith(f"baseline {req}: not-run") for m in run.mismatches), run.mismatches
+
+
+# ---- item 3: applicability from what the rig configured ----
+
+NV_SKIP = "ok # SKIP no nvgrace-gpu device bound"
+
+
+def test_configured_nvgrace_that_failed_to_bind_is_not_not_applicable(tmp_path):
+    text = all_requirements({i: NV_SKIP for i in ("NV-1", "NV-2", "NV-3", "NV-4")})
+    v = _verdict(tmp_path / "a", text, nvgrace=True)
+    assert v.verdict == "incomplete" and not set(v.not_applicable) & {"NV-1", "NV-2", "NV-4"}
+    # Left out on purpose by the rig: then, and only then, not applicable.
+    v = _verdict(tmp_path / "b", text, nvgrace=False)
+    assert v.not_applicable.get("NV-1") == "no nvgrace-gpu device in any cell"
+
+
+def test_mte_configured_but_reported_0_is_not_not_applicable(tmp_path):
+    skip = "ok # SKIP KVM_CAP_ARM_MTE not supported"
+    text = all_requirements({i: skip for i in ("MTE-1", "MTE-2", "MTE-3")},
+                            env="cap=1 mte=0 s2view=yes", init=("mte=0",))
+    v = _verdict(tmp_path, text, mte=True)
+    assert v.verdict == "incomplete"
+    assert not set(v.not_applicable) & {"MTE-1", "MTE-2", "MTE-3"}
+
+
+def test_cache_and_debug_requirements_are_not_applicable_where_the_rig_cannot_show_them(tmp_path):
+    skip = "ok # SKIP QEMU models no caches"
+    text = all_requirements({"X-2": skip, "CMO-2": skip, "DBG-1": "ok # SKIP not a debug kernel"})
+    run = load(tmp_path / "a", {("patched", "max-vhe"): (text, {"emulator": "qemu-7.2"})},
+               qemu="QEMU emulator version 7.2.19",
+               selection={"tests": "*", "cells": ["max-vhe"], "matrix": ["max-vhe"]},
+               kernels={"patched": {"variant": "release"}})
+    v = run.verdicts["patched"]
+    assert v.verdict == "conformant", v.incomplete
+    assert set(v.not_applicable) == {"X-2", "CMO-2", "DBG-1"}
+    # On hardware the caches are real: X-2 and CMO-2 must run.
+    v = _verdict(tmp_path / "b", text)
+    assert v.verdict == "incomplete" and {"X-2", "CMO-2"} <= {i.split()[0] for i in v.incomplete}
