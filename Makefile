@@ -8,9 +8,10 @@ PAGES    ?= 4k
 KERNELS  ?= baseline patched
 CELLS    ?=
 TESTS    ?= *
-# Cells `make check` boots for each kernel: both policies, cap = 1 (FWB)
-# and cap = 0 (no FWB), within CI's budget.
-CHECK_CELLS ?= max-vhe n1-vhe
+# Cells `make check` boots for each kernel: cap = 1 (FWB) and cap = 0 (no
+# FWB) on QEMU 7.2, and FWB without DIC on QEMU 10 (where this series'
+# rule and upstream's differ), within CI's budget.
+CHECK_CELLS ?= max-vhe n1-vhe a710-vhe
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help

@@ -84,8 +84,14 @@ class InputError(Exception):
 
 # ---------------------------------------------------------------- the cells
 
+# LAVA's qemu device runs the worker's qemu-system-aarch64, i.e. the
+# host's QEMU: jobs are made for the cells of that emulator only.
+HOST_EMULATOR = "qemu-7.2"
+
+
 def read_matrix(top=TOP):
-    """rig/matrix.tsv as run-matrix.sh reads it: [(cell, cpu, mode, mte)]."""
+    """rig/matrix.tsv as run-matrix.sh reads it: [(cell, cpu, mode, mte)],
+    the cells of the host's emulator only (see HOST_EMULATOR)."""
     cells = []
     with open(os.path.join(top, "rig", "matrix.tsv"), encoding="utf-8") as f:
         for line in f:
@@ -94,7 +100,8 @@ def read_matrix(top=TOP):
                 continue
             if len(words) < 4:
                 raise InputError(f"rig/matrix.tsv: a cell needs cpu, mode and mte: {line.strip()}")
-            cells.append(tuple(words[:4]))
+            if (words[4] if len(words) > 4 else HOST_EMULATOR) == HOST_EMULATOR:
+                cells.append(tuple(words[:4]))
     return cells
 
 

@@ -17,6 +17,8 @@ def where(run):
             "description": text or ("hardware" if hardware else run.host.get("qemu_version")),
             "qemu_version": None if hardware else run.host.get("qemu_version"),
             "cpu_models": sorted({c.cpu for c in run.cells if c.cpu}),
+            "emulators": sorted({c.qemu_version or c.emulator for c in run.cells
+                                 if c.qemu_version or c.emulator}),
             "host_uname": run.host.get("uname") or ""}
 
 
@@ -45,7 +47,8 @@ def case_dict(case):
 
 def cell_dict(cell):
     return {"kernel": cell.kernel, "cell": cell.cell, "cpu": cell.cpu, "mode": cell.mode,
-            "mte": cell.mte, "qemu_cmdline": cell.qemu_cmdline,
+            "mte": cell.mte, "emulator": cell.emulator, "qemu_version": cell.qemu_version,
+            "nvgrace": cell.nvgrace, "qemu_cmdline": cell.qemu_cmdline,
             "duration_s": cell.duration_s, "status": cell.status,
             "status_detail": cell.status_detail, "stream_complete": cell.stream_complete,
             "tests": cell.tests, "problems": cell.problems, "interruptions": cell.interruptions,
@@ -71,7 +74,8 @@ def summary(run):
                          for i, by_kernel in run.requirements.items()},
         "verdict": {k: {"verdict": v.verdict, "deciding": v.deciding,
                         "skipped": v.skipped, "not_run": v.not_run,
-                        "incomplete": v.incomplete, "not_applicable": v.not_applicable}
+                        "incomplete": v.incomplete, "not_applicable": v.not_applicable,
+                        "excused_by_selection": v.excused}
                     for k, v in run.verdicts.items()},
         "expectations": {"met": run.expectations_met, "mismatches": run.mismatches},
         "warnings": run.warnings,

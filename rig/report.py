@@ -55,15 +55,15 @@ def point_latest(run_dir, root):
 
 
 def print_table(run, out=sys.stdout):
-    rows = [("kernel", "cell", "status", "pass", "fail", "skip", "time")]
+    rows = [("kernel", "cell", "emulator", "status", "pass", "fail", "skip", "time")]
     for c in run.cells:
         dur = f"{c.duration_s:.1f}s" if isinstance(c.duration_s, (int, float)) else "-"
         status = c.status if not c.problems or c.status != "ok" else "FAILED"
-        rows.append((c.kernel, c.cell, status, str(c.count("pass")), str(c.count("fail")),
-                     str(c.count("skip")), dur))
+        rows.append((c.kernel, c.cell, c.emulator or "hardware", status, str(c.count("pass")),
+                     str(c.count("fail")), str(c.count("skip")), dur))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        print("  ".join(v.rjust(w) if i >= 3 else v.ljust(w)
+        print("  ".join(v.rjust(w) if i >= 4 else v.ljust(w)
                         for i, (v, w) in enumerate(zip(r, widths))).rstrip(), file=out)
     print(file=out)
     for c in run.cells:

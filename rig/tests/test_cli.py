@@ -31,8 +31,9 @@ def test_report_met(sample_run):
     latest = sample_run.parent / "latest"
     assert latest.is_symlink() and os.readlink(latest) == sample_run.name
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["kernel", "cell", "status", "pass", "fail", "skip", "time"]
-    assert any(l.split()[:3] == ["patched", "max-vhe", "ok"] for l in lines)
+    assert lines[0].split() == ["kernel", "cell", "emulator", "status", "pass", "fail", "skip",
+                                "time"]
+    assert any(l.split()[:4] == ["patched", "max-vhe", "qemu", "ok"] for l in lines)
     # The sample ran the suite's tests of its day (a TESTS selection): BLK-1
     # never ran, which that selection excuses, and the line says so.
     assert any(l.startswith("patched: incomplete (filtered run: ")
@@ -95,7 +96,7 @@ def test_hardware(tmp_path):
     assert r.returncode == 3, r.stdout + r.stderr
     s = json.loads((out / "summary.json").read_text())
     assert s["where"] == {"kind": "hardware", "description": "hardware: GH200 (Neoverse V2)",
-                          "qemu_version": None, "cpu_models": ["neoverse-v2"],
+                          "qemu_version": None, "cpu_models": ["neoverse-v2"], "emulators": [],
                           "host_uname": "6.12.117-pfnmap"}
     (cell,) = s["cells"]
     assert (cell["kernel"], cell["cell"], cell["mode"]) == ("patched", "hardware", "vhe")
