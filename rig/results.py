@@ -42,6 +42,9 @@ class Cell:
     qemu_version: str = ""  # that emulator's --version line, when the rig recorded it
     nvgrace: Optional[bool] = None  # the emulated nvgrace-gpu function was attached
     variant: str = ""  # the kernel build variant (run.json), e.g. "debug"
+    # FWB/DIC/IDC/MTE as the emulator's gdbstub gave them (cpu-features.json),
+    # {} where the rig could not read them (hardware, no gdb-multiarch).
+    cpu_features: Dict[str, object] = field(default_factory=dict)
     env: Dict[str, str] = field(default_factory=dict)
     test_env: Dict[str, Dict[str, str]] = field(default_factory=dict)
     profile: Dict[str, str] = field(default_factory=dict)
@@ -255,6 +258,25 @@ def _scan_console(cell, cell_dir, rel, stream):
             cell.failures.append(f"kernel splat outside tests: {splat}")
 
 
+def _read_cpu_features(cell, cell_dir, rel):
+    path = os.path.join(cell_dir, "cpu-features.json")
+    if not os.path.exists(path):
+        return
+    try:
+        cell.cpu_features = _load_json(path)
+    except InputError as e:
+        cell.warnings.append(f"cpu-features.json unreadable ({e}); the kernel's report is used")
+        return
+    cell.logs["cpu_features"] = f"{rel}/cpu-features.json"
+    # The kernel's own report of the same features, where it differs, is
+    # worth a look: the verdict uses the emulator's.
+    for key in ("fwb", "dic"):
+        mine, theirs = str(cell.cpu_features.get(key, "")), cell.env.get(key, "")
+        if mine in ("0", "1") and theirs in ("0", "1") and mine != theirs:
+            cell.warnings.append(f"the kernel reports {key}={theirs}, the emulator's vCPU "
+                                 f"registers say {key}={mine}")
+
+
 def load_cell(run_dir, cell_dir, kernels=()):
     meta = read_cell_meta(cell_dir, kernels)
     cell = new_cell(meta)
@@ -262,6 +284,7 @@ def load_cell(run_dir, cell_dir, kernels=()):
     rel = os.path.relpath(cell_dir, run_dir)
     # The hardware command writes "framed": false for raw run_kselftest.sh logs.
     stream = _read_stream(cell, cell_dir, rel, meta.get("framed", True))
+    _read_cpu_features(cell, cell_dir, rel)
     _scan_console(cell, cell_dir, rel, stream)
     return cell
 

@@ -49,11 +49,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/rig/memory-layout.sh"
 
 console="$out/console.log" results="$out/results.tap"
-[ "$print_qemu" = 1 ] || { mkdir -p "$out"; rm -f "$console" "$results" "$out/cell.json" "$out/qemu.stderr"; }
+[ "$print_qemu" = 1 ] || { mkdir -p "$out"; rm -f "$console" "$results" "$out/cell.json" "$out/qemu.stderr" "$out/cpu-features.json"; }
 
 machine="virt,virtualization=on,gic-version=3"
 [ "$mte" = on ] && machine+=",mte=on"
+# udmabuf.size_limit_mb: pfnmap_udmabuf_test needs one 512 MiB block's
+# worth with 64 KiB pages (udmabuf's default limit is 64 MiB).
 append="console=ttyAMA0 log_buf_len=4M mem=$RIG_LINEAR_MEM panic=-1 oops=panic rig.timeout=$test_timeout"
+append+=" udmabuf.size_limit_mb=1024"
 append+=" rig.provider=$RIG_PROVIDER_BASE,$RIG_PROVIDER_SIZE rig.tests=$tests"
 [ "$mode" = nvhe ] && append+=" kvm-arm.mode=nvhe"
 [ -z "$append_extra" ] || append+=" $append_extra"
@@ -80,6 +83,11 @@ fi
 # shellcheck disable=SC2206 # extra QEMU arguments are word-split on purpose
 [ -z "$qemu_extra" ] || qemu+=($qemu_extra)
 if [ "$print_qemu" = 1 ]; then printf '%s\0' "${qemu[@]}"; exit 0; fi
+# A gdbstub, so that the rig reads the vCPU's ID registers from the
+# emulator (rig/cpu_features.py), not from the kernel under test. Unix
+# socket paths are short (108 bytes): it lives in a private /tmp folder.
+gdbdir=$(mktemp -d /tmp/rig-gdb.XXXXXX)
+qemu+=(-gdb "unix:$gdbdir/sock,server=on,wait=off")
 # The report shows the command line; quote only what a shell would need.
 cmdline=$(python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "${qemu[@]}")
 
@@ -87,8 +95,12 @@ cmdline=$(python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "${qem
 # (a timeout below, Ctrl-C, a CI cancel's TERM) the trap kills it, so no
 # emulator outlives its cell. Background jobs of a non-interactive shell
 # ignore SIGINT, so QEMU would not die of the user's Ctrl-C by itself.
-qpid=
-kill_qemu() { [ -z "$qpid" ] || kill -KILL "$qpid" 2>/dev/null || true; }
+qpid= fpid=
+kill_qemu() {
+	[ -z "$qpid" ] || kill -KILL "$qpid" 2>/dev/null || true
+	[ -z "$fpid" ] || kill -KILL "$fpid" 2>/dev/null || true
+	rm -rf "$gdbdir"
+}
 trap 'kill_qemu' EXIT
 trap 'kill_qemu; echo "boot-cell[$kernel/$cell]: interrupted" >&2; exit 130' INT
 trap 'kill_qemu; echo "boot-cell[$kernel/$cell]: terminated" >&2; exit 143' TERM
@@ -96,6 +108,10 @@ trap 'kill_qemu; echo "boot-cell[$kernel/$cell]: terminated" >&2; exit 143' TERM
 start=$(date +%s)
 "${qemu[@]}" 2>"$out/qemu.stderr" &
 qpid=$!
+# In the background, so that a stop (TERM, Ctrl-C) is never held up by it.
+python3 "$top/rig/cpu_features.py" --socket "$gdbdir/sock" --out "$out/cpu-features.json" \
+	2>"$out/cpu-features.log" &
+fpid=$!
 status=ok detail=
 booted=0 shown=
 while kill -0 "$qpid" 2>/dev/null; do
@@ -129,6 +145,10 @@ wait "$qpid"
 rc=$?
 set -e
 qpid=
+wait "$fpid" 2>/dev/null || true
+fpid=
+[ -s "$out/cpu-features.json" ] ||
+	echo "boot-cell[$kernel/$cell]: CPU features not read from the emulator: $(tail -n1 "$out/cpu-features.log" 2>/dev/null)" >&2
 duration=$(( $(date +%s) - start ))
 
 if grep -qs "Kernel panic" "$console"; then

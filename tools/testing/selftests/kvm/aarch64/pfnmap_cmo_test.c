@@ -308,6 +308,13 @@ FIXTURE_TEARDOWN(zva)
 
 #define CALIBRATION_FORMAT \
 	"calibration on stage-1 Device: DC ZVA esr=%#lx, unaligned load esr=%#lx\n"
+/*
+ * QEMU's TCG DC ZVA helper checks no memory type (7.2 to 10.0), and from 9.0
+ * on its Device alignment check takes the flag of the last stage walked
+ * only, so a nested guest's stage-1 Device page shows none either.
+ */
+#define NO_DEVICE_ALIGNMENT_MSG \
+	"platform does not raise Alignment faults for Device memory on DC ZVA (QEMU TCG's DC ZVA helper checks no memory type, 7.2 to 10.0); run on hardware"
 #define NOT_DEVICE_FORMAT \
 	"DC ZVA on a %s PFNMAP: esr %#lx, want a data abort with DFSC 0x21 (Alignment): stage 2 is not Device"
 
@@ -322,8 +329,7 @@ TEST_F(zva, dc_zva_takes_an_alignment_fault)
 	ASSERT_EQ(SYNC_CAL, uc.args[0]);
 	ksft_print_msg(CALIBRATION_FORMAT, uc.args[1], uc.args[2]);
 	if (!is_alignment_fault(uc.args[1]))
-		SKIP(return,
-		     "platform does not raise Alignment faults for Device memory (QEMU < 9.0); run on hardware");
+		SKIP(return, NO_DEVICE_ALIGNMENT_MSG);
 
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	ASSERT_EQ(SYNC_DEV, uc.args[0]);
