@@ -33,7 +33,9 @@ _PLAN = re.compile(r"^1\.\.(\d+)\b\s*(?:#\s*(.*))?$")
 # A number is mandatory: it keeps diagnostics such as "ok, next" out.
 _RESULT = re.compile(r"^(not ok|ok) (\d+)\b\s*(?:-\s+)?(.*)$")
 _BAIL = re.compile(r"^Bail out!\s*(.*)$")
-_TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+# printk's prefixes: the time, then with CONFIG_PRINTK_CALLER the caller
+# ("[  T123]" or "[  C1]"), as kunit.py parse also takes them off.
+_TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?(?:\[\s*[TC]\d+\]\s?)?")
 # A directive is a known word after "#"; the name may hold other "#"s
 # ("case #3"). Without a known word, " # text" (kunit.py: the name ends at
 # " # ") is a comment such as run_kselftest.sh's "exit=254".

@@ -134,7 +134,9 @@ def exit_status(run):
 
 def _read_lines(path):
     if path == "-":
-        return sys.stdin.readlines()
+        # Bytes, then UTF-8 with replacement: a console log is not always
+        # UTF-8, and a strict locale must not make stdin fail to decode.
+        return sys.stdin.buffer.read().decode("utf-8", errors="replace").splitlines(True)
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.readlines()
 
@@ -299,6 +301,10 @@ def cmd_red(args):
 
 
 def main(argv=None):
+    # A strict (C/ASCII) locale must not turn a name from a log into a crash.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     ap = argparse.ArgumentParser(prog="report.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)

@@ -47,6 +47,8 @@ done
 	{ echo "boot-cell: missing $qemu_bin for $emulator (run scripts/install-deps.sh)" >&2; exit 1; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/rig/memory-layout.sh"
+# The rig's lock (fd 9, conformance.sh) is not QEMU's to hold.
+exec 9>&-
 
 console="$out/console.log" results="$out/results.tap"
 [ "$print_qemu" = 1 ] || { mkdir -p "$out"; rm -f "$console" "$results" "$out/cell.json" "$out/qemu.stderr" "$out/cpu-features.json"; }

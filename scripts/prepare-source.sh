@@ -48,6 +48,9 @@ if [ "$(cat "$base/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
 		git config user.name "pfnmap rig"
 		git config user.email "rig@localhost"
 		git config core.autocrlf false
+		# No background "git gc --auto" after git am: it would outlive the
+		# run holding build/.rig.lock (inherited fd 9) and lock out the next.
+		git config gc.auto 0
 		git add -A -f .
 		git commit -q -m "Debian linux-source-6.12 $pkgver"
 		git tag -f baseline >/dev/null
@@ -88,6 +91,9 @@ if [ "$(cat "$patched/.debian-version" 2>/dev/null)" != "$pkgver" ]; then
 	git -C "$patched" checkout -q --detach refs/tags/baseline
 	fresh=1
 fi
+# Trees made before gc.auto was set, too.
+git -C "$base" config gc.auto 0
+git -C "$patched" config gc.auto 0
 
 apply_series() {
 	local p

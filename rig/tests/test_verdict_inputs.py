@@ -176,3 +176,40 @@ def test_cache_and_debug_requirements_are_not_applicable_where_the_rig_cannot_sh
     # On hardware the caches are real: X-2 and CMO-2 must run.
     v = _verdict(tmp_path / "b", text)
     assert v.verdict == "incomplete" and {"X-2", "CMO-2"} <= {i.split()[0] for i in v.incomplete}
+
+
+# ---- item 9: the parser against kunit.py parse's behaviour ----
+
+def test_timestamp_and_caller_prefixes():
+    lines = ["[    1.000000] [    T1] TAP version 13\n", "[    1.000001] [    T1] 1..1\n",
+             "[    1.000002] [   T42] ok 1 a\n"]
+    (case,) = rig_stream.read_stream(lines).cases
+    assert (case.name, case.result) == ("a", "pass")
+
+
+def test_header_with_no_plan_and_no_results_is_an_error():
+    lines = ["TAP version 13", "1..1", "# selftests: kvm: t", "# TAP version 13",
+             "ok 1 selftests: kvm: t"]
+    (case,) = rig_stream.read_stream([l + "\n" for l in lines]).cases
+    assert case.result == "fail" and "no plan" in case.reason
+
+
+def test_long_env_line_is_linear():
+    import time
+    # A long run of blanks: the old lazy regex's lookahead rescanned it
+    # from every position.
+    line = "# ENV: where=a" + " " * 100_000 + "b kernel=6.12\n"
+    t = time.monotonic()
+    s = rig_stream.read_stream(["# rig-begin\n", line, "# rig-end\n"])
+    assert time.monotonic() - t < 2.0
+    assert s.env["kernel"] == "6.12" and len(s.env["where"]) == 100_002
+
+
+def test_parse_stdin_that_is_not_utf8():
+    import subprocess
+    import sys
+    from test_cli import REPORT
+    r = subprocess.run([sys.executable, REPORT, "parse", "-"],
+                       input=b"TAP version 13\n1..1\nok 1 caf\xe9\n",
+                       capture_output=True, env={"LC_ALL": "C", "PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0, r.stderr
