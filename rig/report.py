@@ -45,12 +45,25 @@ def totals_line(t):
     return output_json.totals_text(t)
 
 
+def _started(run_dir):
+    try:
+        with open(os.path.join(run_dir, "run.json"), encoding="utf-8") as f:
+            return str(json.load(f).get("started") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def point_latest(run_dir, root):
-    """<root>/latest -> run_dir, replaced atomically; never clobbers a real dir."""
+    """<root>/latest -> run_dir, replaced atomically; never clobbers a real
+    dir, and never moves back to an older run (re-reporting one)."""
     latest = os.path.join(root, "latest")
     if os.path.exists(latest) and not os.path.islink(latest):
         print(f"report: {latest} exists and is not a symlink; left alone", file=sys.stderr)
         return
+    if os.path.islink(latest) and os.path.isdir(latest):
+        current = os.path.realpath(latest)
+        if current != os.path.realpath(run_dir) and _started(current) > _started(run_dir):
+            return
     atomic_write.symlink(os.path.relpath(run_dir, root), latest)
 
 
@@ -222,6 +235,10 @@ def cmd_hardware(args):
     stream = rig_stream.read_stream(lines)
     env = _hardware_env(stream)
     out = os.path.abspath(args.out)
+    if os.path.isdir(out) and os.listdir(out):
+        print(f"hardware: {out} is not empty: give a new directory (an earlier run there "
+              "would be overwritten or merged)", file=sys.stderr)
+        return EXIT_INPUT
     cell_dir = os.path.join(out, "cells", f"{args.kernel}-hardware")
     os.makedirs(cell_dir, exist_ok=True)
     where = args.where or env.get("where") or "hardware: unknown machine (pass --where)"
@@ -292,10 +309,21 @@ def cmd_red(args):
     except results.InputError as e:
         print(f"red: {e}", file=sys.stderr)
         return EXIT_INPUT
+    if args.kernel not in run.kernels:
+        print(f"red: no kernel '{args.kernel}' in {run.run_dir} (it has: "
+              f"{' '.join(run.kernels) or 'none'})", file=sys.stderr)
+        return EXIT_INPUT
     red = sorted(i for i, per_kernel in run.requirements.items()
                  if per_kernel.get(args.kernel) == "fail")
-    red += [f"{cell.cell}:{cell.status}" for cell in run.cells_of(args.kernel)
-            if cell.status != "ok"]
+    for cell in run.cells_of(args.kernel):
+        if cell.status != "ok":
+            red.append(f"{cell.cell}:{cell.status}")
+        # A splat outside the tests and a failure no requirement names are
+        # red too: a mutant that causes only those is killed.
+        if any(p.startswith("kernel splat") for p in cell.failures):
+            red.append(f"{cell.cell}:splat")
+        if any(c.result == "fail" and not c.requirements for c in cell.cases):
+            red.append(f"{cell.cell}:untraced-failure")
     print(" ".join(red))
     return EXIT_OK
 

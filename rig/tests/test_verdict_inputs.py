@@ -213,3 +213,48 @@ def test_parse_stdin_that_is_not_utf8():
                        input=b"TAP version 13\n1..1\nok 1 caf\xe9\n",
                        capture_output=True, env={"LC_ALL": "C", "PYTHONIOENCODING": "ascii"})
     assert r.returncode == 0, r.stderr
+
+
+# ---- item 10: command lines and files ----
+
+def test_hardware_refuses_a_non_empty_out_dir(tmp_path, sample_run):
+    from test_cli import cli
+    from conftest import data
+    before = (sample_run / "run.json").read_text()
+    r = cli("hardware", data("hardware-gh200.log"), "--out", sample_run)
+    assert r.returncode == 2 and "not empty" in r.stderr
+    assert (sample_run / "run.json").read_text() == before
+
+
+def test_red_with_a_misspelled_kernel_is_an_error(sample_run):
+    from test_cli import cli
+    r = cli("red", sample_run, "--kernel", "patchd")
+    assert r.returncode == 2 and "no kernel 'patchd'" in r.stderr
+
+
+def test_red_names_splats_and_untraced_failures(tmp_path):
+    from conftest import write_cell, write_run
+    from test_cli import cli
+    run_dir = write_run(tmp_path / "r", qemu="QEMU emulator version 7.2.19")
+    text = framed(binary_tap("kvm:t", [("a", "", "not ok")]))
+    write_cell(run_dir, "mutant", "max-vhe", text, console="console-splat.log")
+    r = cli("red", run_dir, "--kernel", "mutant")
+    assert "max-vhe:untraced-failure" in r.stdout.split()
+
+
+def test_re_reporting_an_old_run_keeps_latest(tmp_path):
+    import json
+    import os
+    import shutil
+    from conftest import data
+    from test_cli import cli
+    root = tmp_path / "results"
+    old, new = root / "old", root / "new"
+    for d, started in ((old, "2025-01-01T00:00:00+00:00"), (new, "2025-06-01T00:00:00+00:00")):
+        shutil.copytree(data("sample-run"), d)
+        meta = json.loads((d / "run.json").read_text())
+        meta["started"] = started
+        (d / "run.json").write_text(json.dumps(meta))
+    cli("report", new)
+    cli("report", old)
+    assert os.readlink(root / "latest") == "new"
