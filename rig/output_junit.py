@@ -51,7 +51,9 @@ def _body(case):
 
 
 def _case(suite, cell, case):
-    tc = ET.SubElement(suite, "testcase", name=_clean(case.name),
+    # The binary in the name: Jenkins and GitLab show names, not classnames.
+    name = f"{case.binary}: {case.name}" if case.binary and case.binary != case.name else case.name
+    tc = ET.SubElement(suite, "testcase", name=_clean(name),
                        classname=f"{cell.kernel}.{cell.cell}", time=_time(case.time))
     props = {"requirements": " ".join(case.requirements), "expected_failure":
              "true" if case.expected else "", "result": case.result}

@@ -11,6 +11,11 @@ import results
 from rig_stream import read_stream
 
 
+
+def _case_name(tc):
+    """A junit testcase's case name, without the "binary: " it starts with."""
+    return tc.get("name").split(": ", 1)[-1]
+
 def _cases(name):
     return {c.name: c for c in read_stream(read(name)).cases}
 
@@ -69,7 +74,7 @@ def test_block_reaches_summary_and_junit(tmp_path):
         "aarch64/pfnmap_s2attr_test.c:188: leaf.type == want; stage 2 at IPA")
     root = ET.fromstring(output_junit.render(run))
     (tc,) = [t for t in root.iter("testcase")
-             if t.get("name") == "kind.nc_nonlinear_pfnmap.fault_attr"]
+             if _case_name(t) == "kind.nc_nonlinear_pfnmap.fault_attr"]
     failure = tc.find("failure")
     assert failure.get("message").startswith("aarch64/pfnmap_s2attr_test.c:188")
     assert "==== Test Assertion Failure ====" in failure.text

@@ -258,3 +258,20 @@ def test_re_reporting_an_old_run_keeps_latest(tmp_path):
     cli("report", new)
     cli("report", old)
     assert os.readlink(root / "latest") == "new"
+
+
+# ---- item 6: junit for Jenkins ----
+
+def test_baseline_failures_spec_asks_nothing_of_are_green_in_junit(tmp_path):
+    import xml.etree.ElementTree as ET
+    import output_junit
+    fails = {i: "not ok" for i in ("SEC-1", "S2-1", "NV-1", "CAP-1", "COW-1", "MTE-2",
+                                   "CAP-2", "CAP-4", "MS-4")}
+    run = load(tmp_path, {("baseline", "hw"): (all_requirements(fails), {})},
+               qemu="QEMU emulator version 7.2.19", **WHOLE)
+    assert run.mismatches == []
+    root = ET.fromstring(output_junit.render(run))
+    (suite,) = [s for s in root.iter("testsuite") if s.get("name") == "baseline-hw"]
+    assert suite.get("failures") == "0" and suite.get("errors") == "0"
+    names = [t.get("name") for t in suite.iter("testcase")]
+    assert "kvm:pfnmap_all_test: all.cap-2" in names
