@@ -40,7 +40,9 @@ import sys
 
 import ktap_parser
 import output_json
+import classify
 import requirements as reqs
+import results
 
 VERSION = {"major": 5, "minor": 3}
 DEFAULT_ORIGIN = "pfnmap"
@@ -51,7 +53,6 @@ RIG = os.path.dirname(os.path.abspath(__file__))
 
 _BAD_PATH_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 _EDGE_BAD_CHARS = re.compile(r"^[^A-Za-z0-9_-]+|[^A-Za-z0-9_-]+$")
-_EXIT = re.compile(r"^exit=(\d+)")
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -91,31 +92,22 @@ def case_path(case):
     return ".".join(p for p in (prefix, path_of(name) or "unnamed") if p)
 
 
+# classify.case_kind -> KCIDB status. An expected failure stays FAIL
+# (misc says it was expected): KCIDB has no "expected" status.
+KCIDB = {"pass": "PASS", "skip": "SKIP", "todo": "DONE", "expected-failure": "FAIL",
+         "failure": "FAIL", "timeout": "ERROR", "crash": "ERROR", "error": "ERROR"}
+
+
 def case_status(case):
     """(KCIDB status, outcome note or None) for one report case."""
-    if case.result == "pass":
-        return "PASS", None
-    if case.result == "skip":
-        return "SKIP", None
-    if case.result == "todo":
-        # Ran, but is known not to pass yet: no verdict on the kernel.
-        return "DONE", "TODO: the test is marked as not expected to pass yet"
-    why = case.reason
-    if why.startswith("kernel splat"):
-        return "FAIL", "kernel splat during the test"
-    if why.upper().startswith("TIMEOUT"):
-        return "ERROR", "timeout: the test binary was killed by the runner"
-    m = _EXIT.match(why)
-    if m and int(m.group(1)) >= 128:
-        return "ERROR", f"crash: the test binary died of signal {int(m.group(1)) - 128}"
-    if why.startswith(ktap_parser.NO_RESULT):
-        return "ERROR", "no result: the test binary crashed or timed out before it"
-    if re.match(r"error\b", why, re.IGNORECASE):
-        return "ERROR", "the test reported an error, not a verdict on the kernel"
-    return "FAIL", None
+    kind = classify.case_kind(case)
+    note = classify.NOTES.get(kind)
+    if kind in ("failure", "expected-failure") and case.reason.startswith("kernel splat"):
+        note = "kernel splat during the test"
+    return KCIDB[kind], note
 
 
-CELL_STATUS = {"panic": "FAIL", "boot-timeout": "FAIL", "cell-timeout": "ERROR",
+CELL_STATUS = {"panic": "FAIL", "boot-timeout": "ERROR", "cell-timeout": "ERROR",
                "qemu-crash": "MISS", "no-results": "MISS"}
 
 
@@ -124,10 +116,13 @@ def reached_init(cell):
 
 
 def boot_status(cell):
+    """Only a status that is the kernel's fault (results.py) fails the boot;
+    a boot timeout under TCG says nothing about the kernel."""
     if reached_init(cell):
         return "PASS"
-    return {"boot-timeout": "FAIL", "panic": "FAIL", "qemu-crash": "MISS",
-            "no-results": "MISS"}.get(cell.status, "ERROR")
+    if cell.status in results.KERNEL_FAILURE_STATUSES:
+        return "FAIL"
+    return {"qemu-crash": "MISS", "no-results": "MISS"}.get(cell.status, "ERROR")
 
 
 def cell_problem_statuses(cell):
@@ -255,7 +250,6 @@ def cell_rows(run, cell, common, new_id, by_req):
     status under by_req[ID][cell] for the requirement rows."""
     env = environment(run, cell)
     base = f"{common['build_id']}:{cell.cell}"
-    expect_fail = cell.kernel == reqs.BASELINE
     statuses, cases = [], []
     for case in cell.cases:
         status, outcome = case_status(case)
@@ -266,11 +260,9 @@ def cell_rows(run, cell, common, new_id, by_req):
         misc = {"kernel": cell.kernel, "cell": cell.cell, "binary": case.binary or None,
                 "case": case.name, "requirements": case.requirements or None,
                 "rig_result": case.result, "outcome": outcome}
-        expected = [i for i in case.requirements if i in reqs.BASELINE_MUST_FAIL]
-        if expect_fail and status in ("FAIL", "ERROR") and expected:
+        if case.expected:
             misc["expected_failure"] = True
-            misc["note"] = ("expected: SPEC says the unpatched baseline must fail "
-                            + " ".join(expected))
+            misc["note"] = case.expected
         log = "\n".join(case.log)
         cases.append(common | {
             "id": new_id(f"{base}:{path}"), "path": path, "status": status,
@@ -319,9 +311,14 @@ def requirement_rows(run, kernel, common, new_id, by_req):
         if rig == "not-run":
             misc["note"] = "no case of this kernel named the ID"
         path = path_of("pfnmap.requirement", req_id)
+        status = worst(per_cell.values()) or "MISS"
+        if rig == "fail" and status not in ("FAIL", "ERROR"):
+            # Failed across cases (an inconsistent profile), not by one case.
+            status = "FAIL"
+            misc["note"] = "failed by the rig's profile check across the kernel's cases"
         rows.append(common | {
             "id": new_id(f"{common['build_id']}:{path}"), "path": path,
-            "status": worst(per_cell.values()) or "MISS",
+            "status": status,
             "comment": f"{req_id}: {reqs.title(req_id)}", "environment": env, "misc": misc})
     return rows
 

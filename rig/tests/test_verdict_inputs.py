@@ -275,3 +275,46 @@ def test_baseline_failures_spec_asks_nothing_of_are_green_in_junit(tmp_path):
     assert suite.get("failures") == "0" and suite.get("errors") == "0"
     names = [t.get("name") for t in suite.iter("testcase")]
     assert "kvm:pfnmap_all_test: all.cap-2" in names
+
+
+# ---- item 5: one classification, read by every writer ----
+
+def _one_binary_run(tmp_path, lines, kernel="patched", **meta):
+    text = framed(lines)
+    return load(tmp_path, {(kernel, "hw"): (text, meta)}, qemu="QEMU emulator version 7.2.19")
+
+
+def test_exit_254_is_the_same_thing_in_junit_and_kcidb(tmp_path):
+    import output_junit
+    import output_kcidb
+    lines = ["TAP version 13", "1..1", "# selftests: kvm: t",
+             "not ok 1 selftests: kvm: t # exit=254"]
+    run = _one_binary_run(tmp_path, lines)
+    (case,) = run.cells[0].cases
+    assert output_junit.outcome(case) == "failure"
+    assert output_kcidb.case_status(case)[0] == "FAIL"
+
+
+def test_kcidb_requirement_row_follows_a_profile_conflict(tmp_path):
+    import output_kcidb
+    lines = binary_tap("kvm:t", [("a", "COW-1", "ok"), ("b", "COW-1", "ok")])
+    lines.insert(6, "# # PROFILE: cow=refused")
+    lines.insert(7, "# # PROFILE: cow=isolated")
+    run = _one_binary_run(tmp_path, lines)
+    assert run.requirements["COW-1"]["patched"] == "fail"
+    doc = output_kcidb.report(run)
+    (row,) = [t for t in doc["tests"] if t["path"] == "pfnmap.requirement.COW-1"]
+    assert row["status"] == "FAIL"
+
+
+def test_every_writer_reads_the_same_case_kind(sample_run):
+    import classify
+    import output_junit
+    import output_kcidb
+    import results
+    run = results.load_run(sample_run)
+    for cell in run.cells:
+        for case in cell.cases:
+            kind = classify.case_kind(case)
+            assert output_junit.outcome(case) == output_junit.JUNIT[kind]
+            assert output_kcidb.case_status(case)[0] == output_kcidb.KCIDB[kind]
