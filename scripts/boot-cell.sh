@@ -90,6 +90,10 @@ if [ "$print_qemu" = 1 ]; then printf '%s\0' "${qemu[@]}"; exit 0; fi
 # socket paths are short (108 bytes): it lives in a private /tmp folder.
 gdbdir=$(mktemp -d /tmp/rig-gdb.XXXXXX)
 qemu+=(-gdb "unix:$gdbdir/sock,server=on,wait=off")
+# The stage-2 inspector's channel: the cell's selftests ask rig/s2_service.py
+# for their VM's stage 2, which it reads through the gdbstub.
+qemu+=(-chardev "socket,id=s2,path=$gdbdir/s2.sock,server=on,wait=off"
+       -device "virtserialport,chardev=s2,name=rig.s2")
 # The report shows the command line; quote only what a shell would need.
 cmdline=$(python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "${qemu[@]}")
 
@@ -97,10 +101,11 @@ cmdline=$(python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "${qem
 # (a timeout below, Ctrl-C, a CI cancel's TERM) the trap kills it, so no
 # emulator outlives its cell. Background jobs of a non-interactive shell
 # ignore SIGINT, so QEMU would not die of the user's Ctrl-C by itself.
-qpid= fpid=
+qpid= fpid= spid=
 kill_qemu() {
 	[ -z "$qpid" ] || kill -KILL "$qpid" 2>/dev/null || true
 	[ -z "$fpid" ] || kill -KILL "$fpid" 2>/dev/null || true
+	[ -z "$spid" ] || kill -KILL "$spid" 2>/dev/null || true
 	rm -rf "$gdbdir"
 }
 trap 'kill_qemu' EXIT
@@ -114,6 +119,9 @@ qpid=$!
 python3 "$top/rig/cpu_features.py" --socket "$gdbdir/sock" --out "$out/cpu-features.json" \
 	2>"$out/cpu-features.log" &
 fpid=$!
+python3 "$top/rig/s2_service.py" --port "$gdbdir/s2.sock" --gdb "$gdbdir/sock" \
+	2>"$out/s2-service.log" &
+spid=$!
 status=ok detail=
 booted=0 shown=
 while kill -0 "$qpid" 2>/dev/null; do
@@ -149,6 +157,9 @@ set -e
 qpid=
 wait "$fpid" 2>/dev/null || true
 fpid=
+kill -TERM "$spid" 2>/dev/null || true
+wait "$spid" 2>/dev/null || true
+spid=
 [ -s "$out/cpu-features.json" ] ||
 	echo "boot-cell[$kernel/$cell]: CPU features not read from the emulator: $(tail -n1 "$out/cpu-features.log" 2>/dev/null)" >&2
 duration=$(( $(date +%s) - start ))

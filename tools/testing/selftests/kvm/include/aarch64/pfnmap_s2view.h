@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kvm_util.h"
 
@@ -65,5 +66,24 @@ struct pfnmap_s2_summary {
  */
 int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
 			int type, uint64_t pa_base, struct pfnmap_s2_summary *s);
+/* The same over an open view or dump (the kernel's, or the emulator's). */
+void pfnmap_s2_summarise_file(FILE *f, uint64_t start, uint64_t end, int type,
+			      uint64_t pa_base, struct pfnmap_s2_summary *s);
+/* The next leaf of an open view or dump, checked as the view's are. */
+bool pfnmap_s2_read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf);
+
+/* The kernel's own view of @vm, or NULL where the kernel has none. */
+FILE *pfnmap_s2_kernel_view(struct kvm_vm *vm);
+
+/*
+ * The stage-2 inspector: @vcpu's VM's stage 2 as the emulator holds it,
+ * in the view's format, read by the rig (rig/s2_service.py) from the
+ * hypervisor's tables in emulated memory while @vcpu spins in the guest.
+ * Runs @vcpu once more, so call it when the test is done with the vCPU.
+ * NULL, with *why, where there is no inspector (hardware, or no rig).
+ */
+FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, const char **why);
+/* The rig's "# error" reason in a dump, or NULL when it holds leaves. */
+const char *pfnmap_s2_dump_error(FILE *f);
 
 #endif /* SELFTEST_KVM_PFNMAP_S2VIEW_H */

@@ -134,7 +134,7 @@ static int check_header(const char *line)
 }
 
 /* The next leaf line of the view; blank lines are skipped. */
-static bool read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
+bool pfnmap_s2_read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
 {
 	static int fwb = -1;	/* the header's, for the lines after it */
 	char line[256];
@@ -169,7 +169,7 @@ int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
 	f = open_view(vm);
 	if (!f)
 		return -ENODEV;
-	while (read_leaf(f, leaf)) {
+	while (pfnmap_s2_read_leaf(f, leaf)) {
 		if (ipa >= leaf->ipa_start && ipa <= leaf->ipa_end) {
 			ret = 0;
 			break;
@@ -188,7 +188,7 @@ int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end)
 	f = open_view(vm);
 	if (!f)
 		return -ENODEV;
-	while (read_leaf(f, &leaf))
+	while (pfnmap_s2_read_leaf(f, &leaf))
 		if (leaf.ipa_start < end && leaf.ipa_end >= start)
 			n++;
 	fclose(f);
@@ -198,17 +198,26 @@ int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end)
 int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
 			int type, uint64_t pa_base, struct pfnmap_s2_summary *s)
 {
-	struct pfnmap_s2_leaf leaf;
-	int largest_level = 4;
-	uint64_t lo, hi;
 	FILE *f;
 
-	memset(s, 0, sizeof(*s));
-	s->other = -1;
 	f = open_view(vm);
 	if (!f)
 		return -ENODEV;
-	while (read_leaf(f, &leaf)) {
+	pfnmap_s2_summarise_file(f, start, end, type, pa_base, s);
+	fclose(f);
+	return 0;
+}
+
+void pfnmap_s2_summarise_file(FILE *f, uint64_t start, uint64_t end, int type,
+			      uint64_t pa_base, struct pfnmap_s2_summary *s)
+{
+	struct pfnmap_s2_leaf leaf;
+	int largest_level = 4;
+	uint64_t lo, hi;
+
+	memset(s, 0, sizeof(*s));
+	s->other = -1;
+	while (pfnmap_s2_read_leaf(f, &leaf)) {
 		if (leaf.ipa_end < start || leaf.ipa_start >= end)
 			continue;
 		lo = leaf.ipa_start > start ? leaf.ipa_start : start;
@@ -231,6 +240,9 @@ int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
 			snprintf(s->largest, sizeof(s->largest), "%s", leaf.size);
 		}
 	}
-	fclose(f);
-	return 0;
+}
+
+FILE *pfnmap_s2_kernel_view(struct kvm_vm *vm)
+{
+	return open_view(vm);
 }

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pfnmap_s2_oracle_test - stage 2 as the emulator holds it, for each kind
+ * of PFNMAP memory, against SPEC and against the kernel's own view.
+ *
+ * In a rig QEMU cell the stage-2 inspector reads the VM's stage-2 tables
+ * from emulated memory (pfnmap_s2_emulator_dump()), so this judges any
+ * kernel exactly, with or without a stage-2 view of its own:
+ *  - every page of the region is mapped with the memory type SPEC gives
+ *    the kind (pfnmap_spec.h), at the pfn the provider put there;
+ *  - where the kernel has its view, every leaf over the region is the
+ *    same in both, field by field: a view that lies is caught.
+ * Elsewhere (hardware) both cases skip with the reason; the other tests
+ * judge by the kernel's view there.
+ */
+#include <errno.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "pfnmap_harness.h"
+#include "pfnmap_guest.h"
+#include "pfnmap_s2view.h"
+#include "pfnmap_spec.h"
+#include "ucall_common.h"
+
+#define PAGE		pfnmap_page_size
+#define NPAGES		16
+#define BYTES		(NPAGES * PAGE)
+#define MAX_LEAVES	(2 * NPAGES)
+
+static void guest_code(void)
+{
+	uint64_t i;
+
+	for (i = 0; i < NPAGES; i++)
+		READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * PAGE));
+	GUEST_DONE();
+}
+
+FIXTURE(kind) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region r;
+	int expect;
+};
+
+FIXTURE_VARIANT(kind) {
+	uint32_t type;
+	uint32_t flags;
+	const char *req;
+};
+
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_pfnmap) {
+	TEST_PFNMAP_TYPE_NORMAL_WB, 0, "S2-1 SEC-1 CAP-3" };
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_pfnmap) {
+	TEST_PFNMAP_TYPE_NORMAL_NC, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED, "S2-2" };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_pfnmap) {
+	TEST_PFNMAP_TYPE_DEVICE_nGnRE, 0, "S2-3" };
+FIXTURE_VARIANT_ADD(kind, cacheable_linear_pfnmap) {
+	TEST_PFNMAP_TYPE_NORMAL_WB, TEST_PFNMAP_F_LINEAR, "S2-4" };
+FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_nonlinear_pfnmap) {
+	TEST_PFNMAP_TYPE_NORMAL_WB, TEST_PFNMAP_F_PTE_DEVICE, "S2-8" };
+
+FIXTURE_SETUP(kind)
+{
+	const struct pfnmap_env *env = pfnmap_env();
+	const char *reason;
+	int ret;
+
+	self->vm = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+	if (!pfnmap_provider_ready(BYTES, &reason))
+		SKIP(return, "%s", reason);
+	self->expect = pfnmap_expected_s2(variant->type, variant->flags, env->cap);
+	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0, BYTES, true, NULL));
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, BYTES);
+	ret = __vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+					  BYTES, self->r.hva);
+	if (ret && self->expect == S2T_REFUSED)
+		SKIP(return, "cap = 0: the memslot is refused (memslot_test checks that), nothing to inspect");
+	ASSERT_EQ(0, ret) TH_LOG("memslot refused: errno %d, SPEC wants %s", errno,
+				 pfnmap_expect_name(self->expect));
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, BYTES);
+}
+
+FIXTURE_TEARDOWN(kind)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+}
+
+/* The guest touches every page of the region. */
+static void run_guest(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	TEST_ASSERT(pfnmap_run(vcpu, &uc) == UCALL_DONE, "the guest did not finish");
+}
+
+/* The emulator's dump of stage 2, or NULL with the skip's reason. */
+static FILE *emulator_dump(struct kvm_vcpu *vcpu, const char **why)
+{
+	const char *err;
+	FILE *f;
+
+	f = pfnmap_s2_emulator_dump(vcpu, why);
+	if (!f)
+		return NULL;
+	err = pfnmap_s2_dump_error(f);
+	if (err) {
+		fclose(f);
+		*why = err;
+		return NULL;
+	}
+	return f;
+}
+
+#define WRONG_TYPE_FORMAT \
+	"IPA %#lx: the emulator's stage 2 says %s (memattr %#x), SPEC wants %s for %s"
+#define WRONG_PA_FORMAT "IPA %#lx maps PA %#lx, the provider put PA %#lx there"
+
+/* SPEC S2-1/S2-2/S2-3/S2-4/S2-8, SEC-1 and CAP-3, from the emulator. */
+TEST_F(kind, every_page_has_the_spec_type_in_the_emulators_stage2)
+{
+	struct pfnmap_s2_leaf leaf;
+	uint64_t seen = 0;
+	const char *why;
+	FILE *f;
+
+	run_guest(self->vcpu);
+	f = emulator_dump(self->vcpu, &why);
+	if (!f)
+		SKIP(return, "%s", why);
+	ksft_print_msg("REQ: %s\n", variant->req);
+	while (pfnmap_s2_read_leaf(f, &leaf)) {
+		uint64_t ipa;
+
+		if (leaf.ipa_end < PFNMAP_TEST_GPA || leaf.ipa_start >= PFNMAP_TEST_GPA + BYTES)
+			continue;
+		ipa = leaf.ipa_start > PFNMAP_TEST_GPA ? leaf.ipa_start : PFNMAP_TEST_GPA;
+		EXPECT_EQ(self->expect, leaf.type)
+			TH_LOG(WRONG_TYPE_FORMAT, ipa, pfnmap_s2_type_name(leaf.type), leaf.memattr,
+			       pfnmap_expect_name(self->expect), pfnmap_type_name(variant->type));
+		if (self->r.pa)
+			EXPECT_EQ(self->r.pa + (ipa - PFNMAP_TEST_GPA),
+				  leaf.pa + (ipa - leaf.ipa_start))
+				TH_LOG(WRONG_PA_FORMAT, ipa, leaf.pa + (ipa - leaf.ipa_start),
+				       self->r.pa + (ipa - PFNMAP_TEST_GPA));
+		seen += (leaf.ipa_end + 1 < PFNMAP_TEST_GPA + BYTES ?
+			 leaf.ipa_end + 1 : PFNMAP_TEST_GPA + BYTES) - ipa;
+	}
+	fclose(f);
+	EXPECT_EQ(BYTES, seen) TH_LOG("the guest touched every page, stage 2 maps %lu of %lu bytes",
+				      seen, BYTES);
+}
+
+static int region_leaves(FILE *f, struct pfnmap_s2_leaf *out, int max)
+{
+	struct pfnmap_s2_leaf leaf;
+	int n = 0;
+
+	while (pfnmap_s2_read_leaf(f, &leaf))
+		if (leaf.ipa_end >= PFNMAP_TEST_GPA && leaf.ipa_start < PFNMAP_TEST_GPA + BYTES &&
+		    n < max)
+			out[n++] = leaf;
+	return n;
+}
+
+#define DISAGREE_FORMAT \
+	"leaf %d at IPA %#lx: the kernel's view says %s level %d pa %#lx memattr %#x s2ap %s xn %d, the emulator's tables %s level %d pa %#lx memattr %#x s2ap %s xn %d"
+
+/* The kernel's view tells the truth: the emulator's tables, leaf by leaf. */
+TEST_F(kind, kernel_view_matches_the_emulators_stage2_leaf_by_leaf)
+{
+	struct pfnmap_s2_leaf emu[MAX_LEAVES], view[MAX_LEAVES];
+	int n_emu, n_view, i;
+	const char *why;
+	FILE *f, *v;
+
+	run_guest(self->vcpu);
+	/* The view first: the dump runs the vCPU once more, elsewhere. */
+	v = pfnmap_s2_kernel_view(self->vm);
+	if (!v)
+		SKIP(return, "%s", pfnmap_no_view_reason);
+	n_view = region_leaves(v, view, MAX_LEAVES);
+	fclose(v);
+	f = emulator_dump(self->vcpu, &why);
+	if (!f)
+		SKIP(return, "%s", why);
+	n_emu = region_leaves(f, emu, MAX_LEAVES);
+	fclose(f);
+	ksft_print_msg("REQ: %s\n", variant->req);
+	ASSERT_EQ(n_emu, n_view) TH_LOG("the emulator's tables hold %d leaves over the region, the view %d",
+					n_emu, n_view);
+	for (i = 0; i < n_emu; i++)
+		EXPECT_TRUE(emu[i].ipa_start == view[i].ipa_start &&
+			    emu[i].ipa_end == view[i].ipa_end && emu[i].level == view[i].level &&
+			    emu[i].pa == view[i].pa && emu[i].memattr == view[i].memattr &&
+			    !strcmp(emu[i].s2ap, view[i].s2ap) && emu[i].xn == view[i].xn)
+			TH_LOG(DISAGREE_FORMAT, i, emu[i].ipa_start,
+			       pfnmap_s2_type_name(view[i].type), view[i].level, view[i].pa,
+			       view[i].memattr, view[i].s2ap, view[i].xn,
+			       pfnmap_s2_type_name(emu[i].type), emu[i].level, emu[i].pa,
+			       emu[i].memattr, emu[i].s2ap, emu[i].xn);
+}
+
+int main(int argc, char **argv)
+{
+	return pfnmap_harness_main(argc, argv);
+}
