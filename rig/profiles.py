@@ -66,10 +66,16 @@ def summary(cells):
     return out
 
 
-def conflicts(cells):
-    """requirement ID -> reason, for each profile key with two values, and
-    CAP-1 for a capability that follows no rule across the cells."""
+def conflicts(cells, claims_blocks=False):
+    """requirement ID -> reason, for each profile key with two values,
+    CAP-1 for a capability that follows no rule across the cells, and
+    BLK-1 for a kernel that claims stage-2 blocks (the series: run.json
+    says it was applied) and mapped a block-aligned PFNMAP with smaller
+    pieces."""
     out = {}
+    if claims_blocks and "smaller" in values(cells, "pfnmap_blocks"):
+        out["BLK-1"] = ("the series maps block-aligned contiguous PFNMAP with the largest "
+                        "stage-2 blocks, and this kernel used smaller pieces")
     for key, req in CONSISTENT.items():
         seen = values(cells, key)
         if len(seen) > 1:

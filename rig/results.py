@@ -369,7 +369,8 @@ def evaluate(run):
         if coverage.provider_failed(cell):
             run.warnings.append(f"{cell.key}: the test PFNMAP provider module failed to load")
     for kernel in run.kernels:
-        for req_id, why in profiles.conflicts(run.cells_of(kernel)).items():
+        claims = (run.kernels.get(kernel) or {}).get("series_applied") is True
+        for req_id, why in profiles.conflicts(run.cells_of(kernel), claims).items():
             run.requirements.setdefault(req_id, {k: "not-run" for k in run.kernels})
             run.requirements[req_id][kernel] = "fail"
             run.warnings.append(f"{kernel}: {req_id} fails: {why}")

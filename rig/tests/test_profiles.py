@@ -102,3 +102,10 @@ def test_test_binaries_cap_rule_lines_are_not_a_profile_any_more():
              SimpleNamespace(cell="b", profile={"cap_rule": "FWB+DIC-or-FWB"}, test_env={},
                              env={})]
     assert profiles.conflicts(cells) == {}
+
+
+def test_blocks_are_a_profile_unless_the_kernel_claims_them():
+    smaller = [cell(pfnmap_blocks="smaller")]
+    assert profiles.conflicts(smaller) == {}  # 6.12.117, a stage-1-leaf kernel
+    assert set(profiles.conflicts(smaller, claims_blocks=True)) == {"BLK-1"}
+    assert profiles.conflicts([cell(pfnmap_blocks="largest")], claims_blocks=True) == {}

@@ -165,8 +165,6 @@ FIXTURE_TEARDOWN(blk)
 	pfnmap_unmap(&self->r);
 }
 
-#define SMALL_PIECES_FORMAT \
-	"%lu stage-2 faults for %lu touches 2 MiB apart over 2 GiB: stage 2 maps this PFNMAP with pieces smaller than its %lu MiB blocks"
 #define NOT_A_BLOCK_FORMAT \
 	"IPA %#lx: level %d (%s) leaf, want a %lu MiB block: IPA, user VA and PA are all 1 GiB aligned"
 
@@ -177,7 +175,7 @@ FIXTURE_TEARDOWN(blk)
  * The bound that matters is the runner's per-binary timeout (settings,
  * scaled by the rig for debug kernels); this one only has to exceed it.
  */
-TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_stage2_uses_the_largest_blocks, 900)
+TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_each_block_maps_its_own_pfns, 900)
 {
 	struct pfnmap_s2_leaf leaf;
 	struct ucall uc;
@@ -196,10 +194,19 @@ TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_stage2_uses_the_largest_bloc
 	faults = stage2_exits(self->vcpu, &base);
 	ksft_print_msg("probe: %lu exits for %lu touches 2 MiB apart\n",
 		       faults, BLK_BYTES / PROBE_STRIDE);
-	ASSERT_LT(faults, BLK_BYTES / PROBE_STRIDE / 2)
-		TH_LOG(SMALL_PIECES_FORMAT, faults, BLK_BYTES / PROBE_STRIDE, block >> 20);
+	/*
+	 * Which block size stage 2 uses is the kernel's profile (SPEC BLK-1):
+	 * 6.12.117 and a stage-1-leaf kernel map remap_pfn_range() memory
+	 * with pages, this series with the largest blocks. The rig holds a
+	 * kernel that claims blocks to showing them.
+	 */
+	ksft_print_msg("PROFILE: pfnmap_blocks=%s\n",
+		       faults < BLK_BYTES / PROBE_STRIDE / 2 ? "largest" : "smaller");
 
+	/* The guest checked every page's data on the way (SPEC BLK-1). */
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+	if (faults >= BLK_BYTES / PROBE_STRIDE / 2)
+		return;	/* no blocks to look at: every page read its own data */
 	n = pfnmap_s2_count(self->vm, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA + BLK_BYTES);
 	if (n == -ENODEV)
 		SKIP(return,
