@@ -19,6 +19,10 @@ def write_bytes(path, data):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            # On disk before the rename: a crash then leaves the old file
+            # or the new one, never an empty one under the real name.
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, _default_mode())  # mkstemp makes it 0600
         os.replace(tmp, path)
     except BaseException:

@@ -27,6 +27,7 @@ from collections import OrderedDict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import rig_stream  # noqa: E402
+import atomic_write  # noqa: E402
 import variants  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -261,10 +262,7 @@ def dump_yaml(data, header=""):
 
 
 def _write(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write.write_text(path, text)
 
 
 def cmd_jobs(args):

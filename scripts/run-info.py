@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 
 
 def _out(*cmd):
@@ -98,7 +99,11 @@ def main():
     a = ap.parse_args()
     srcs = dict(x.split("=", 1) for x in a.src)
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    suffix = "-debug" if a.variant == "debug" else ""
+    # The same suffix the build and the matrix use ("-debug", "-64k",
+    # "-debug-64k"): run.json must describe the kernels that ran.
+    sys.path.insert(0, os.path.join(top, "rig"))
+    import variants  # noqa: E402
+    suffix = variants.suffix(a.variant)
     qemu = _out("qemu-system-aarch64", "--version").splitlines()
     qemu = qemu[0] if qemu else "qemu-system-aarch64 not found"
     info = {

@@ -318,3 +318,32 @@ def test_every_writer_reads_the_same_case_kind(sample_run):
             kind = classify.case_kind(case)
             assert output_junit.outcome(case) == output_junit.JUNIT[kind]
             assert output_kcidb.case_status(case)[0] == output_kcidb.KCIDB[kind]
+
+
+# ---- item 11: files ----
+
+def test_run_info_records_the_64k_kernels(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from test_cli import RIG
+    build = tmp_path / "build"
+    for name, release in (("patched", "6.12.117-4k"), ("patched-64k", "6.12.117-64k")):
+        d = build / "kernels" / name
+        d.mkdir(parents=True)
+        (d / "kernelrelease").write_text(release + "\n")
+    run = tmp_path / "run"
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(RIG), "scripts", "run-info.py"),
+                    str(run), "--build", str(build), "--patches", str(tmp_path),
+                    "--kernels", "patched", "--variant", "release-64k"], check=True,
+                   capture_output=True)
+    info = json.loads((run / "run.json").read_text())["kernels"]["patched"]
+    assert info["kernelrelease"] == "6.12.117-64k", info
+
+
+def test_lava_writes_through_atomic_write(tmp_path):
+    import lava_jobs
+    p = tmp_path / "job.yaml"
+    lava_jobs._write(str(p), "a: 1\n")
+    assert p.read_text() == "a: 1\n" and not list(tmp_path.glob("*.tmp"))
