@@ -47,22 +47,22 @@ lint: deps
 	scripts/check-host.sh
 
 checkpatch: deps
-	scripts/prepare-source.sh "$(BUILD)" -
+	scripts/rig-lock.sh "$(BUILD)" scripts/prepare-source.sh "$(BUILD)" -
 	scripts/selftest-patches.sh --check --tree "$(BUILD)/src/baseline"
-	scripts/prepare-source.sh "$(BUILD)" kernel-patch
+	scripts/rig-lock.sh "$(BUILD)" scripts/prepare-source.sh "$(BUILD)" kernel-patch
 	scripts/checkpatch-series.sh "$(BUILD)/src/baseline" kernel-patch
 
 # The series' last patches carry the selftests: remake them from tools/.
 selftest-patches:
-	scripts/prepare-source.sh "$(BUILD)" -
+	scripts/rig-lock.sh "$(BUILD)" scripts/prepare-source.sh "$(BUILD)" -
 	scripts/selftest-patches.sh --tree "$(BUILD)/src/baseline"
 
 check: unit-tests lint checkpatch lava-validate
 	scripts/conformance.sh --no-deps --cells "$(CHECK_CELLS)" --build "$(BUILD)" --results "$(RESULTS)"
 
 kunit: deps
-	scripts/prepare-source.sh "$(BUILD)" kernel-patch
-	scripts/kunit.sh $(if $(wildcard $(BUILD)/src/patched/out-release/vmlinux),--seed "$(BUILD)/src/patched/out-release") \
+	scripts/rig-lock.sh "$(BUILD)" scripts/prepare-source.sh "$(BUILD)" kernel-patch
+	scripts/rig-lock.sh "$(BUILD)" scripts/kunit.sh $(if $(wildcard $(BUILD)/src/patched/out-release/vmlinux),--seed "$(BUILD)/src/patched/out-release") \
 		"$(BUILD)/src/patched" "$(BUILD)/src/patched/out-kunit"
 
 mutation:
@@ -76,7 +76,7 @@ lava-validate: deps
 	scripts/lava-validate.sh --out "$(BUILD)/lava/validate"
 
 lava-smoke: deps
-	scripts/lava-smoke.sh --build "$(BUILD)" --out "$(BUILD)/lava/smoke"
+	scripts/rig-lock.sh "$(BUILD)" scripts/lava-smoke.sh --build "$(BUILD)" --out "$(BUILD)/lava/smoke"
 
 bench:
 	scripts/bench-rig.sh "$(BUILD)"

@@ -347,3 +347,16 @@ def test_lava_writes_through_atomic_write(tmp_path):
     p = tmp_path / "job.yaml"
     lava_jobs._write(str(p), "a: 1\n")
     assert p.read_text() == "a: 1\n" and not list(tmp_path.glob("*.tmp"))
+
+
+def test_rig_lock_refuses_a_second_user(tmp_path):
+    import fcntl
+    import os
+    import subprocess
+    from test_cli import RIG
+    lock = os.path.join(os.path.dirname(RIG), "scripts", "rig-lock.sh")
+    assert subprocess.run([lock, str(tmp_path), "true"]).returncode == 0
+    with open(tmp_path / ".rig.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = subprocess.run([lock, str(tmp_path), "true"], capture_output=True, text=True)
+    assert r.returncode == 1 and "another rig run" in r.stderr
