@@ -146,8 +146,9 @@ def patchset(info, run_dir, patch_dirs=None):
         return "", [], None
     if not names:
         return None, [], None
-    dirs = patch_dirs if patch_dirs is not None else [
-        os.path.join(run_dir, "patches"), os.path.join(os.path.dirname(RIG), "kernel-patch")]
+    # What was tested: the series the run recorded (conformance.sh copies
+    # build/series there), never the checkout's files at export time.
+    dirs = patch_dirs if patch_dirs is not None else [os.path.join(run_dir, "patches")]
     for d in dirs:
         files = [os.path.join(d, n) for n in names]
         if all(os.path.isfile(f) for f in files):
@@ -208,10 +209,21 @@ class _Ids:
         return tid
 
 
+def run_key(run):
+    """The run's part of every id: its name plus a digest of when and where
+    it ran, so two runs that share a directory name (every
+    `report.py hardware --out report`) never share ids."""
+    seed = "|".join(str(x) for x in (run.run_id, run.started, run.host.get("uname"),
+                                     run.host.get("where")))
+    return f"{run.run_id}-{hashlib.sha256(seed.encode()).hexdigest()[:10]}"
+
+
 def checkout(origin, checkout_id, kernel, info, run, patch_dirs):
     phash, pfiles, psource = patchset(info, run.run_dir, patch_dirs)
     patches = info.get("patches") or []
-    commit = info.get("git_commit_hash") or info.get("commit")
+    # run-info.py records the source tree's HEAD under tree.git_commit.
+    commit = ((info.get("tree") or {}).get("git_commit") or info.get("git_commit_hash")
+              or info.get("commit"))
     repo_url = info.get("git_repository_url")
     source = ("Debian linux-source " + info["debian_version"] if info.get("debian_version")
               else f"Linux {info['source_version']}" if info.get("source_version")
@@ -331,7 +343,7 @@ def report(run, origin=DEFAULT_ORIGIN, patch_dirs=None):
     checkouts, builds, tests = [], [], []
     for kernel, info in run.kernels.items():
         cells = run.cells_of(kernel)
-        checkout_id = f"{origin}:{run.run_id}:{kernel}"
+        checkout_id = f"{origin}:{run_key(run)}:{kernel}"
         variant = info.get("variant") or "unknown"
         build_id = f"{checkout_id}:{variant}"
         checkouts.append(checkout(origin, checkout_id, kernel, info, run, patch_dirs))

@@ -360,3 +360,35 @@ def test_rig_lock_refuses_a_second_user(tmp_path):
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         r = subprocess.run([lock, str(tmp_path), "true"], capture_output=True, text=True)
     assert r.returncode == 1 and "another rig run" in r.stderr
+
+
+# ---- item 7: KCIDB ----
+
+def _kcidb_run(tmp_path, name, started, **kernel):
+    from conftest import write_cell, write_run
+    run_dir = write_run(tmp_path / name / "report", qemu=None, started=started,
+                        kernels={"patched": {"series_applied": True, "patches": ["0001-a.patch"],
+                                             **kernel}})
+    write_cell(run_dir, "patched", "hardware", framed(binary_tap("kvm:t", [("a", "S2-1", "ok")])))
+    return run_dir
+
+
+def test_kcidb_ids_differ_between_runs_of_the_same_name(tmp_path):
+    import output_kcidb
+    import results
+    a = output_kcidb.report(results.load_run(_kcidb_run(tmp_path, "a", "2026-01-01T00:00:00Z")))
+    b = output_kcidb.report(results.load_run(_kcidb_run(tmp_path, "b", "2026-02-01T00:00:00Z")))
+    assert not {c["id"] for c in a["checkouts"]} & {c["id"] for c in b["checkouts"]}
+    assert not {t["id"] for t in a["tests"]} & {t["id"] for t in b["tests"]}
+
+
+def test_kcidb_exports_the_tree_commit_and_the_tested_series(tmp_path):
+    import output_kcidb
+    import results
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    run_dir = _kcidb_run(tmp_path, "a", "2026-01-01T00:00:00Z", tree={"git_commit": sha})
+    (run_dir / "patches").mkdir()
+    (run_dir / "patches" / "0001-a.patch").write_text("tested\n")
+    (checkout,) = output_kcidb.report(results.load_run(run_dir))["checkouts"]
+    assert checkout["git_commit_hash"] == sha
+    assert checkout["patchset_files"][0]["url"].endswith("/patches/0001-a.patch")
