@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import rig_stream  # noqa: E402
 import atomic_write  # noqa: E402
+import timeouts  # noqa: E402
 import variants  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,7 +60,7 @@ MONITOR_PATTERN = (
     r"(?=(?P<directive>(?:not )?ok \d+ [^#\r\n]*#[ \t]*(?=SKIP|Skip|skip|XFAIL|xfail)"
     r"|ok \d+ [^#\r\n]*#[ \t]*(?=TODO|todo))?"
     r"(?P<result>(?(directive)(?:SKIPPED|Skipped|SKIP|Skip|skip|TODO|todo|XFAIL|xfail)"
-    r"|(?:not ok|ok|SPLAT)))\b)"
+    r"|(?:not ok(?= \d)|ok(?= \d)|SPLAT(?=: ))))\b)"
     r"(?:(?:not )?ok \d+ )?"
     r"(?P<test_case_id>(?P<splat>SPLAT: )?[^#\r\n]*?)"
     r"(?(splat): [^\r\n]*|[ \t]*(?:#[^\r\n]*)?)"
@@ -198,12 +199,32 @@ def _t(seconds):
     return {"seconds": int(seconds)}
 
 
-def qemu_job(cell, cpu, mode, mte, kernel, argv, urls, variant="release"):
-    """One LAVA job (a dict) for one kernel in one cell."""
+def cell_timeout_for(build, variant="release", tests="*"):
+    """The cell timeout run-matrix.sh uses, before scaling: RIG_CELL_TIMEOUT
+    (2400 s), raised to what the selected tests' timeouts add up to (the
+    real run raised it to 4680 s) when the build's kselftest list is there."""
+    base = int(os.environ.get("RIG_CELL_TIMEOUT", "2400"))
+    scale = timeout_scale(variant)
+    install = os.path.join(build, "selftests", "kselftest_install")
+    try:
+        entries = timeouts.read_list(os.path.join(install, "kselftest-list.txt"))
+        rules = timeouts.read_rig_timeouts()
+    except OSError:
+        return base
+    need, _ = timeouts.required_seconds(entries, install, scale, tests, rules)
+    need += int(os.environ.get("RIG_BOOT_TIMEOUT", "180"))
+    return max(base, need // scale)
+
+
+def qemu_job(cell, cpu, mode, mte, kernel, argv, urls, variant="release", cell_timeout=None):
+    """One LAVA job (a dict) for one kernel in one cell. @cell_timeout is
+    cell_timeout_for()'s, unscaled (default RIG_CELL_TIMEOUT or 2400)."""
     ctx, images, append = lava_parts(argv)
     scale = timeout_scale(variant)
     boot_timeout = int(os.environ.get("RIG_BOOT_TIMEOUT", "180"))
-    cell_timeout = int(os.environ.get("RIG_CELL_TIMEOUT", "2400")) * scale
+    if cell_timeout is None:
+        cell_timeout = int(os.environ.get("RIG_CELL_TIMEOUT", "2400"))
+    cell_timeout *= scale
     test_timeout = int(re.search(r"\brig\.timeout=(\d+)", append).group(1)) * scale
     # LAVA's monitor waits on QEMU's pexpect session, whose timeout is the
     # boot action's: that is the longest silence between two result lines,
@@ -288,7 +309,8 @@ def cmd_jobs(args):
                     for key in ("kernel", "initrd", "dtb")}
             try:
                 argv = boot_cell_argv(cell, cpu, mode, mte, k, args.variant, args.tests, nvgrace)
-                job = qemu_job(cell, cpu, mode, mte, kernel, argv, urls, args.variant)
+                job = qemu_job(cell, cpu, mode, mte, kernel, argv, urls, args.variant,
+                               cell_timeout_for(build, args.variant, args.tests))
             except InputError as e:
                 print(f"jobs: {e}", file=sys.stderr)
                 return EXIT_INPUT

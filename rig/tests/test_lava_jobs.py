@@ -187,8 +187,10 @@ def sample_stream():
             ("memslot.todo.lucky", "MS-2", "ok # TODO flaky"),
             ("memslot.xfail.known", "MS-2", "ok # XFAIL known"),
             ("memslot.skipped.spelled", "MS-2", "ok # SKIPPED: no FWB")]),
-        # The harness's own SKIP diagnostic must not become a result.
-        ["# #      SKIP      the refusal path needs a CPU without FWB"],
+        # The harness's own SKIP diagnostic must not become a result, nor
+        # a diagnostic that starts with "ok," or "not ok,".
+        ["# #      SKIP      the refusal path needs a CPU without FWB",
+         "# # ok, the provider is there", "# # not ok, retrying"],
         binary_tap("kvm:pfnmap_s2attr_test", [("s2.wb.fault_attr", "S2-1", "ok")]),
         ["# SPLAT: kvm:pfnmap_s2attr_test: WARNING: CPU: 1 PID: 80 at mmu.c:1234"],
         ["TAP version 13", "1..1", "# selftests: kvm: pfnmap_block_test",
@@ -213,6 +215,7 @@ def test_lava_and_the_rig_agree_on_every_case(tmp_path):
     assert by_id["SPLAT: kvm:pfnmap_s2attr_test"] == "fail"
     assert by_id["selftests: kvm: pfnmap_block_test"] == "fail"
     assert not any("refusal path" in r["extra"]["test_case_id"] for r in records)
+    assert not any(r["extra"]["test_case_id"].startswith(",") for r in records)
     # The splat fails the binary's passing case in both views.
     assert [c.result for c in stream.cases if c.name == "s2.wb.fault_attr"] == ["fail"]
 
@@ -283,3 +286,16 @@ def test_print_qemu_leaves_no_files(tmp_path):
     argv = p.stdout.decode().split("\0")
     assert argv[0] == "qemu-system-aarch64" and f"{out}/nvgrace.dtb" in argv
     assert not out.exists()
+
+
+def test_job_cell_timeout_follows_the_runs_raise(tmp_path):
+    # run-matrix.sh raises the cell timeout to what the tests add up to;
+    # the LAVA job must give the same, not the 2400 s default.
+    install = tmp_path / "selftests" / "kselftest_install"
+    (install / "kvm").mkdir(parents=True)
+    (install / "kvm" / "settings").write_text("timeout=120\n")
+    (install / "kselftest-list.txt").write_text(
+        "".join(f"kvm:pfnmap_t{i}\n" for i in range(16)))
+    got = lava_jobs.cell_timeout_for(str(tmp_path))
+    assert got == 16 * 300 + 180  # rig/test-timeouts gives kvm:pfnmap_* 300 s
+    assert lava_jobs.cell_timeout_for(str(tmp_path / "none")) == 2400
