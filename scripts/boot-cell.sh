@@ -178,7 +178,8 @@ fi
 python3 "$top/rig/cell_record.py" "$out" --kernel "$kernel" --cell "$cell" --cpu "$cpu" \
 	--mode "$mode" --mte "$mte" --cmdline "$cmdline" --duration "$duration" \
 	--status "$status" --detail "$detail" --emulator "$emulator" \
-	--qemu-version "$("$qemu_bin" --version 2>/dev/null | head -n1)" --nvgrace "$nvgrace"
+	--qemu-version "$(timeout 10 "$qemu_bin" --version 2>/dev/null | head -n1 || true)" \
+	--nvgrace "$nvgrace"
 if [ "$status" != ok ]; then
 	echo "boot-cell[$kernel/$cell]: $status: $detail" >&2
 	exit 1
