@@ -154,6 +154,10 @@ for k in "${!ksrc[@]}"; do srcargs+=(--src "$k=${ksrc[$k]}"); done
 "$top/scripts/run-info.py" "$run" --build "$build" --patches "$series" \
 	--kernels "$kernels" --variant "$variant" "${srcargs[@]}" --tests "$tests" \
 	--cells "$cells" --matrix "$matrix_cells" --tarball "$build/kselftest-pfnmap.tar.gz"
+# What was tested, with the run: the series as applied (KCIDB's
+# patchset_files come from here, never from the checkout at export time).
+mkdir -p "$run/patches"
+cp "$series"/[0-9][0-9][0-9][0-9]-*.patch "$run/patches/"
 t1=$(date +%s)
 matrix_rc=0
 "$top/scripts/run-matrix.sh" --run-dir "$run" --build "$build" --kernels "$kernels" \
