@@ -61,6 +61,10 @@ FIXTURE_VARIANT_ADD(kind, cacheable_linear_pfnmap) {
 FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_nonlinear_pfnmap) {
 	TEST_PFNMAP_TYPE_NORMAL_WB, TEST_PFNMAP_F_PTE_DEVICE, "S2-8" };
 
+#define REFUSED_MSG \
+	"cap = 0: the memslot is refused (memslot_test checks that), nothing to inspect"
+#define COUNT_FORMAT "the emulator's tables hold %d leaves over the region, the view %d"
+
 FIXTURE_SETUP(kind)
 {
 	const struct pfnmap_env *env = pfnmap_env();
@@ -78,7 +82,7 @@ FIXTURE_SETUP(kind)
 	ret = __vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 					  BYTES, self->r.hva);
 	if (ret && self->expect == S2T_REFUSED)
-		SKIP(return, "cap = 0: the memslot is refused (memslot_test checks that), nothing to inspect");
+		SKIP(return, REFUSED_MSG);
 	ASSERT_EQ(0, ret) TH_LOG("memslot refused: errno %d, SPEC wants %s", errno,
 				 pfnmap_expect_name(self->expect));
 	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, BYTES);
@@ -202,8 +206,7 @@ TEST_F(kind, kernel_view_matches_the_emulators_stage2_leaf_by_leaf)
 	n_emu = region_leaves(f, emu, MAX_LEAVES);
 	fclose(f);
 	ksft_print_msg("REQ: %s\n", variant->req);
-	ASSERT_EQ(n_emu, n_view) TH_LOG("the emulator's tables hold %d leaves over the region, the view %d",
-					n_emu, n_view);
+	ASSERT_EQ(n_emu, n_view) TH_LOG(COUNT_FORMAT, n_emu, n_view);
 	for (i = 0; i < n_emu; i++)
 		EXPECT_TRUE(emu[i].ipa_start == view[i].ipa_start &&
 			    emu[i].ipa_end == view[i].ipa_end && emu[i].level == view[i].level &&

@@ -174,6 +174,9 @@ static const char *seen_where(uint64_t v, uint64_t npages)
 	return "not this buffer's data: host memory outside the dma-buf";
 }
 
+#define REFUSED_FORMAT \
+	"a udmabuf memslot (linear-map RAM) was refused: errno %d (%s); SPEC S2-4 wants it accepted on every CPU"
+
 /* SPEC S2-4 and BLK-2: accepted on every CPU, each page its own data. */
 TEST_F(udmabuf, memslot_accepted_and_every_page_reads_its_memfd_page)
 {
@@ -184,8 +187,7 @@ TEST_F(udmabuf, memslot_accepted_and_every_page_reads_its_memfd_page)
 	ret = __vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
 					  self->bytes, self->hva);
 	ASSERT_EQ(0, ret)
-		TH_LOG("a udmabuf memslot (linear-map RAM) was refused: errno %d (%s); SPEC S2-4 wants it accepted on every CPU",
-		       errno, strerror(errno));
+		TH_LOG(REFUSED_FORMAT, errno, strerror(errno));
 	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, self->bytes);
 	g_npages = self->npages;
 	sync_global_to_guest(self->vm, g_npages);
@@ -198,7 +200,7 @@ TEST_F(udmabuf, memslot_accepted_and_every_page_reads_its_memfd_page)
 			continue;
 		if (wrong++ < SHOW_WRONG)
 			ksft_print_msg(WRONG_PAGE_FORMAT "\n", i, PFNMAP_TEST_GPA + i * PAGE,
-				       g_seen[i], want, want & ~MARK_MASK,
+				       g_seen[i], want, (uint64_t)(want & ~MARK_MASK),
 				       seen_where(g_seen[i], self->npages));
 		if ((g_seen[i] & MARK_MASK) != MARK || (g_seen[i] & ~MARK_MASK) >= self->npages)
 			foreign++;

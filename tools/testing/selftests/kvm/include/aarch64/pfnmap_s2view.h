@@ -83,6 +83,9 @@ FILE *pfnmap_s2_kernel_view(struct kvm_vm *vm);
  * NULL, with *why, where there is no inspector (hardware, or no rig).
  */
 FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, const char **why);
+/* Guest code: where the vCPU is sent to park (lib/aarch64/pfnmap_park.S). */
+void pfnmap_park_entry(void);
+void pfnmap_guest_park(void);
 /* The rig's "# error" reason in a dump, or NULL when it holds leaves. */
 const char *pfnmap_s2_dump_error(FILE *f);
 

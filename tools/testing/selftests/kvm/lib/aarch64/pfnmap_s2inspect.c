@@ -30,7 +30,7 @@
 	"no stage-2 inspector: not in a rig QEMU cell (no virtio-serial port " PORT_NAME ")"
 
 /* 0: not parked; 1: the guest spins; 2: the host released it */
-volatile uint64_t pfnmap_park_state;
+uint64_t pfnmap_park_state;
 
 void pfnmap_guest_park(void)
 {
@@ -39,19 +39,6 @@ void pfnmap_guest_park(void)
 		;
 	GUEST_DONE();
 }
-
-/*
- * Where the host sends the vCPU. A vCPU whose last exit was an MMIO ucall
- * has that access still to complete: KVM steps over one instruction at the
- * next KVM_RUN, which is this nop.
- */
-asm(".pushsection .text\n"
-    ".global pfnmap_park_entry\n"
-    "pfnmap_park_entry:\n"
-    "	nop\n"
-    "	b pfnmap_guest_park\n"
-    ".popsection\n");
-void pfnmap_park_entry(void);
 
 static int open_port(void)
 {
@@ -69,7 +56,8 @@ static int open_port(void)
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		if (fgets(name, sizeof(name), f) && !strncmp(name, PORT_NAME "\n", sizeof(PORT_NAME))) {
+		if (fgets(name, sizeof(name), f) &&
+		    !strncmp(name, PORT_NAME "\n", sizeof(PORT_NAME))) {
 			snprintf(path, sizeof(path), "/dev/%s", e->d_name);
 			fd = open(path, O_RDWR | O_CLOEXEC);
 		}
@@ -115,7 +103,7 @@ static void read_answer(int fd, FILE *out)
 
 FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, const char **why)
 {
-	volatile uint64_t *state;
+	uint64_t *state;
 	struct ucall uc;
 	pthread_t thread;
 	time_t deadline;
@@ -128,11 +116,11 @@ FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, const char **why)
 		return NULL;
 	}
 	state = addr_gva2hva(vcpu->vm, (vm_vaddr_t)&pfnmap_park_state);
-	*state = 0;
+	WRITE_ONCE(*state, 0);
 	vcpu_set_reg(vcpu, ARM64_CORE_REG(regs.pc), (uint64_t)pfnmap_park_entry);
 	TEST_ASSERT(!pthread_create(&thread, NULL, run_parked, vcpu), "pthread_create");
 	deadline = time(NULL) + PARK_TIMEOUT_S;
-	while (*state != 1) {
+	while (READ_ONCE(*state) != 1) {
 		TEST_ASSERT(time(NULL) < deadline, "the vCPU did not reach its parking loop");
 		usleep(1000);
 	}
@@ -144,7 +132,7 @@ FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, const char **why)
 	read_answer(fd, out);
 	close(fd);
 
-	*state = 2;
+	WRITE_ONCE(*state, 2);
 	pthread_join(thread, NULL);
 	TEST_ASSERT(get_ucall(vcpu, &uc) == UCALL_DONE, "the parked vCPU did not finish");
 	rewind(out);
