@@ -207,7 +207,8 @@ TEST_F(kind, kernel_view_matches_the_emulators_stage2_leaf_by_leaf)
 	fclose(f);
 	ksft_print_msg("REQ: %s\n", variant->req);
 	ASSERT_EQ(n_emu, n_view) TH_LOG(COUNT_FORMAT, n_emu, n_view);
-	for (i = 0; i < n_emu; i++)
+	/* Braces: the harness's TH_LOG belongs to the EXPECT inside the loop. */
+	for (i = 0; i < n_emu; i++) {
 		EXPECT_TRUE(emu[i].ipa_start == view[i].ipa_start &&
 			    emu[i].ipa_end == view[i].ipa_end && emu[i].level == view[i].level &&
 			    emu[i].pa == view[i].pa && emu[i].memattr == view[i].memattr &&
@@ -217,6 +218,7 @@ TEST_F(kind, kernel_view_matches_the_emulators_stage2_leaf_by_leaf)
 			       view[i].memattr, view[i].s2ap, view[i].xn,
 			       pfnmap_s2_type_name(emu[i].type), emu[i].level, emu[i].pa,
 			       emu[i].memattr, emu[i].s2ap, emu[i].xn);
+	}
 }
 
 int main(int argc, char **argv)
