@@ -79,4 +79,11 @@ for p in $progs; do
 	grep -qx "kvm:${p#"$ad"/}" "$out/kselftest_install/kselftest-list.txt" ||
 		die "kselftest-list.txt does not list kvm:${p#"$ad"/}"
 done
+# The kselftest Makefile goes on when one collection fails to build, and
+# installs the others: every VFIO test must be there too, or the run would
+# quietly lose NV-*.
+for p in $(sed -n 's/^PFNMAP_VFIO_PROGS += //p' "$st/vfio/Makefile"); do
+	[[ -x "$out/kselftest_install/vfio/$p" ]] ||
+		die "vfio/$p was not built (see $log: $(grep -m1 -E 'error' "$log" || echo 'no error line'))"
+done
 echo "build-selftests: installed to $out/kselftest_install ($(grep -c . "$out/kselftest_install/kselftest-list.txt") tests)"

@@ -21,7 +21,8 @@ PFNMAP_LIBKVM += $(addprefix lib/$(PFNMAP_ARCH_DIR)/,gic.c gic_v3.c gic_v3_its.c
 	handlers.S processor.c spinlock.c ucall.c vgic.c)
 # The cacheable PFNMAP library, whatever files it is split into.
 PFNMAP_LIBKVM += $(patsubst $(PFNMAP_KVM_DIR)/%,%,\
-	$(wildcard $(PFNMAP_KVM_DIR)/lib/$(PFNMAP_ARCH_DIR)/pfnmap_*.c))
+	$(wildcard $(PFNMAP_KVM_DIR)/lib/$(PFNMAP_ARCH_DIR)/pfnmap_*.c \
+		   $(PFNMAP_KVM_DIR)/lib/$(PFNMAP_ARCH_DIR)/pfnmap_*.S))
 PFNMAP_LIBKVM_STRING := lib/string_override.c
 PFNMAP_LIBVFIO := lib/pfnmap_vfio.c lib/pfnmap_vfio_kvm.c
 
