@@ -87,7 +87,7 @@ run_mutant() {
 		"$top/scripts/mkinitramfs.sh" "$build/selftests/kselftest_install" \
 			"$build/initramfs/mutant.cpio.gz" "$ko" >/dev/null
 		"$top/scripts/run-info.py" "$out/$name" --build "$build" --patches "$top/kernel-patch" \
-			--kernels mutant --tests "${tests:-*}" --cells "${qcells# }" \
+			--kernels mutant --with-series mutant --tests "${tests:-*}" --cells "${qcells# }" \
 			--matrix "$(awk '!/^#/ && NF {print $1}' "$top/rig/matrix.tsv" | tr '\n' ' ')"
 		"$top/scripts/run-matrix.sh" --run-dir "$out/$name" --build "$build" \
 			--kernels mutant --cells "${qcells# }" --tests "${tests:-*}" \

@@ -49,10 +49,12 @@ def tree_info(src):
             "dirty": bool(dirty)}
 
 
-def kernel_info(build, name, suffix, patches_dir, src):
+def kernel_info(build, name, suffix, patches_dir, src, with_series=("patched",)):
     base = os.path.join(build, "src", "baseline")
     kdir = os.path.join(build, "kernels", name + suffix)
-    patched = name == "patched"
+    # A kernel built from the series (a mutant is the series with one bug)
+    # makes the series' claims, such as stage-2 blocks (BLK-1).
+    patched = name in with_series
     patches = sorted(p for p in os.listdir(patches_dir)
                      if p.endswith(".patch") and not p.startswith("0000-")) if patched else []
     own_tree = name in ("baseline", "patched")
@@ -96,6 +98,8 @@ def main():
     ap.add_argument("--cells", default="", help="the selected cells (empty: all)")
     ap.add_argument("--matrix", default="", help="every cell of the matrix")
     ap.add_argument("--tarball", default="", help="the kselftest tarball")
+    ap.add_argument("--with-series", default="patched", metavar='"K..."',
+                    help="the kernels built from kernel-patch/ (default: patched)")
     a = ap.parse_args()
     srcs = dict(x.split("=", 1) for x in a.src)
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -115,7 +119,8 @@ def main():
             "where": f"{qemu}, TCG on {platform.machine()} ({os.cpu_count()} host CPUs)",
         },
         "kernels": {k: kernel_info(a.build, k, suffix, a.patches,
-                                   srcs.get(k, os.path.join(a.build, "src", k)))
+                                   srcs.get(k, os.path.join(a.build, "src", k)),
+                                   a.with_series.split())
                     for k in a.kernels.split()},
         "suite": suite_info(top, a.patches),
         "toolchain": {"cc": _out("aarch64-linux-gnu-gcc", "--version").split("\n")[0]},

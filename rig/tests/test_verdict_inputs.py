@@ -392,3 +392,18 @@ def test_kcidb_exports_the_tree_commit_and_the_tested_series(tmp_path):
     (checkout,) = output_kcidb.report(results.load_run(run_dir))["checkouts"]
     assert checkout["git_commit_hash"] == sha
     assert checkout["patchset_files"][0]["url"].endswith("/patches/0001-a.patch")
+
+
+def test_run_info_marks_a_mutant_as_built_from_the_series(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from test_cli import RIG
+    (tmp_path / "build" / "kernels" / "mutant").mkdir(parents=True)
+    run = tmp_path / "run"
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(RIG), "scripts", "run-info.py"),
+                    str(run), "--build", str(tmp_path / "build"), "--patches", str(tmp_path),
+                    "--kernels", "mutant", "--with-series", "mutant"], check=True,
+                   capture_output=True)
+    assert json.loads((run / "run.json").read_text())["kernels"]["mutant"]["series_applied"]
