@@ -13,3 +13,7 @@ RIG_NVGRACE_SIZE=0x80000000	# 2 GiB: nvgrace carves 1 GiB resmem, the rest is us
 RIG_NVGRACE_PCI_ADDR=0x2
 RIG_NVGRACE_BDF=0000:00:02.0
 RIG_IVSHMEM_SIZE=64M
+# A no-map carve-out inside the kernel's 2 GiB (PRV-1), clear of where QEMU
+# puts the kernel, initrd and device tree at the start of RAM.
+RIG_CARVE_OUT_BASE=0x60000000
+RIG_CARVE_OUT_SIZE=0x100000

@@ -33,6 +33,8 @@ TITLES = {
     "BLK-1": "1 GiB-aligned >= 2 GiB PFNMAP: every page maps its own offset, largest blocks",
     "S2-8": "PTEs less cacheable than vm_page_prot: stage 2 never more cacheable than the PTE",
     "BLK-2": "PFNMAP regions that cannot be blocks are mapped with page-size leaves",
+    "S2-9": "ZONE_DEVICE memory in VMAs neither PFNMAP nor MIXEDMAP: accepted and mapped on every CPU",
+    "BLK-3": "A guest write to a read-only PTE under a block never succeeds silently",
     "DBG-1": "Stage-2 view read during VM teardown: whole lines or an error, no splat",
     "PRV-1": "Test provider: every bad ioctl, mmap or parameter gets EINVAL, no splat",
     "KU-1": "KUnit tests of the stage-2 type and I-cache decision helpers pass",
@@ -47,7 +49,8 @@ ORDER = list(TITLES)
 # The unpatched 6.12 baseline must show these failures...
 BASELINE_MUST_FAIL = ["SEC-1", "S2-1", "NV-1", "CAP-1", "COW-1", "MTE-2"]
 # ...and must pass these controls. If it cannot, the suite is wrong.
-BASELINE_MUST_PASS = ["S2-2", "S2-3", "S2-4", "S2-5", "S2-8", "MS-2", "MS-3", "MTE-1", "X-1"]
+BASELINE_MUST_PASS = ["S2-2", "S2-3", "S2-4", "S2-5", "S2-8", "S2-9", "BLK-3", "MS-2", "MS-3",
+                      "MTE-1", "X-1"]
 
 BASELINE = "baseline"
 # Controls whose exact memory type only the stage-2 view shows. The baseline

@@ -42,7 +42,7 @@ reg_hi=$(printf '0x%x' $((devfn << 8)))
 # everything that would talk to the outside world dropped harmlessly: QEMU
 # exits right after writing the tree.
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 qemu=("$1")
 shift
 seen_machine=0
@@ -82,6 +82,22 @@ NODE=$node awk '
 	{ print }
 	END { exit done ? 0 : 1 }
 ' "$work/qemu.dts" >"$work/nvgrace.dts" || die "QEMU's device tree has no pcie@10000000 node"
+# A no-map firmware carve-out in the kernel's RAM, as UEFI machines have
+# many: PRV-1 checks that the test provider refuses to be loaded over one.
+carve="	reserved-memory {
+		#address-cells = <0x02>;
+		#size-cells = <0x02>;
+		ranges;
+		firmware-carve-out@${RIG_CARVE_OUT_BASE#0x} {
+			reg = $(u64 "$RIG_CARVE_OUT_BASE"), $(u64 "$RIG_CARVE_OUT_SIZE");
+			no-map;
+		};
+	};"
+grep -q 'reserved-memory' "$work/nvgrace.dts" && die "QEMU's device tree already has a reserved-memory node"
+CARVE=$carve awk '{ lines[NR] = $0 } END {
+	for (i = 1; i < NR; i++) print lines[i]
+	print ENVIRON["CARVE"]; print lines[NR] }' "$work/nvgrace.dts" >"$work/carve.dts"
+mv "$work/carve.dts" "$work/nvgrace.dts"
 dtc -q -I dts -O dtb -o "$work/out.dtb" "$work/nvgrace.dts" ||
 	die "dtc cannot compile the amended device tree"
 mv "$work/out.dtb" "$out"

@@ -14,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #include "kvm_util.h"
 #include "pfnmap_harness.h"
@@ -106,6 +109,14 @@ TEST_F(prv, bad_configurations_get_einval)
 		{ 0, TEST_PFNMAP_F_MIXEDMAP | TEST_PFNMAP_F_HOLE, 0, 4 * pg,
 		  "layout on a VM_MIXEDMAP" },
 		{ 0, TEST_PFNMAP_F_SWAP_PAIRS, 0, pg, "layout on a single page" },
+		{ 0, TEST_PFNMAP_F_WRITE_TRACK | TEST_PFNMAP_F_MIXEDMAP, 0, pg,
+		  "write tracking on a VM_MIXEDMAP" },
+		{ 0, TEST_PFNMAP_F_WRITE_TRACK | TEST_PFNMAP_F_HOLE, 0, 4 * pg,
+		  "write tracking with a layout" },
+		{ 0, TEST_PFNMAP_F_ZONE_DEVICE, 0, pg, "ZONE_DEVICE of less than 2 MiB" },
+		{ 1, TEST_PFNMAP_F_ZONE_DEVICE, 0, 2 << 20, "ZONE_DEVICE not Normal-WB" },
+		{ 0, TEST_PFNMAP_F_ZONE_DEVICE | TEST_PFNMAP_F_LINEAR, 0, 2 << 20,
+		  "ZONE_DEVICE with linear backing" },
 	};
 	unsigned int i;
 
@@ -121,6 +132,33 @@ TEST_F(prv, bad_configurations_get_einval)
 	EXPECT_EQ(EFAULT, errno) TH_LOG("CONFIG from an unmapped address: want EFAULT");
 	EXPECT_EQ(-1, ioctl(self->fd, _IO('P', 9)));
 	EXPECT_EQ(ENOTTY, errno) TH_LOG("unknown ioctl: want ENOTTY");
+}
+
+TEST_F(prv, write_track_record_checks_its_arguments)
+{
+	struct test_pfnmap_mkwrite q = { .page = 0 };
+
+	ASSERT_EQ(0, config_errno(self->fd, 0, TEST_PFNMAP_F_LINEAR, 0, 2 * pfnmap_page_size));
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_PFNMAP_IOC_MKWRITE, &q));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("MKWRITE without write tracking: want EINVAL");
+
+	ASSERT_EQ(0, config_errno(self->fd, 0, TEST_PFNMAP_F_LINEAR | TEST_PFNMAP_F_WRITE_TRACK,
+				  0, 2 * pfnmap_page_size));
+	q.page = 2;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_PFNMAP_IOC_MKWRITE, &q));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("MKWRITE past the configured pages: want EINVAL");
+	q.page = 0;
+	q.pad = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_PFNMAP_IOC_MKWRITE, &q));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("MKWRITE with pad set: want EINVAL");
+	q.pad = 0;
+	ASSERT_EQ(0, ioctl(self->fd, TEST_PFNMAP_IOC_MKWRITE, &q));
+	EXPECT_EQ(0, q.seen);
+	EXPECT_EQ(0, q.count);
+	/* ->pfn_mkwrite only exists for shared mappings */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * pfnmap_page_size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("private write-tracked mmap: want EINVAL");
 }
 
 TEST_F(prv, bad_mmaps_get_einval_and_map_nothing)
@@ -165,6 +203,167 @@ TEST_F(prv, region_is_claimed_and_parameters_are_root_only)
 	fclose(f);
 	EXPECT_TRUE(claimed)
 		TH_LOG("/proc/iomem has no '%s': the module does not claim its region", want);
+}
+
+/*
+ * Loading the module over memory that is not RAM the kernel was told not to
+ * use must fail with EINVAL: request_mem_region() alone accepts a PCI BAR of
+ * an unbound device and a no-map firmware carve-out ("reserved"). Each case
+ * unloads the module, tries the bad range, and loads it back as it was.
+ */
+#define MODULE_NAME	"test_pfnmap"
+
+static const char *module_file(void)
+{
+	static char path[256];
+	struct utsname u;
+
+	if (!access("/lib/modules/" MODULE_NAME ".ko", R_OK))
+		return "/lib/modules/" MODULE_NAME ".ko";
+	if (uname(&u))
+		return NULL;
+	snprintf(path, sizeof(path), "/lib/modules/%s/kernel/lib/" MODULE_NAME ".ko", u.release);
+	return access(path, R_OK) ? NULL : path;
+}
+
+static bool read_param(const char *name, unsigned long long *v)
+{
+	char path[128];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), PARAMS "/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fscanf(f, "%llu", v);
+	fclose(f);
+	return n == 1;
+}
+
+/* 0, or the errno of finit_module() */
+static int load_module(const char *ko, const char *params)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (syscall(__NR_finit_module, fd, params, 0))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static void expect_load_refused(struct __test_metadata *_metadata, uint64_t start,
+				const char *what)
+{
+	unsigned long long b = 0, s = 0;
+	char bad[96], orig[96];
+	const char *ko = module_file();
+	int err, back;
+
+	ksft_print_msg("REQ: PRV-1\n");
+	if (!ko)
+		SKIP(return,
+		     "no test_pfnmap.ko in /lib/modules: the load-time checks need the module file");
+	if (!read_param("base", &b) || !read_param("size", &s))
+		SKIP(return, MODULE_NAME " is not loaded as a module with base=/size=");
+	if (syscall(__NR_delete_module, MODULE_NAME, O_NONBLOCK))
+		SKIP(return,
+		     "cannot unload " MODULE_NAME " (%s): the load-time checks reload it",
+		     strerror(errno));
+
+	snprintf(bad, sizeof(bad), "base=%#lx size=%#lx", start, pfnmap_page_size);
+	err = load_module(ko, bad);
+	if (!err)
+		syscall(__NR_delete_module, MODULE_NAME, O_NONBLOCK);
+	snprintf(orig, sizeof(orig), "base=%#llx size=%#llx", b, s);
+	back = load_module(ko, orig);
+
+	EXPECT_EQ(EINVAL, err)
+		TH_LOG("loading " MODULE_NAME " over %s at %#lx: %s, want EINVAL",
+		       what, start, err ? strerror(err) : "loaded");
+	ASSERT_EQ(0, back)
+		TH_LOG("could not load " MODULE_NAME
+		       " back with %s: %s (the tests after this one lose the provider)",
+		       orig, strerror(back));
+}
+
+/* The first memory BAR of any PCI function, from sysfs */
+static bool find_pci_bar(uint64_t *start)
+{
+	unsigned long long s, e, flags;
+	char path[300];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	FILE *f;
+
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fscanf(f, "%llx %llx %llx", &s, &e, &flags) == 3) {
+			if ((flags & 0x200) && e > s && !(s & (pfnmap_page_size - 1)) &&
+			    e - s + 1 >= pfnmap_page_size) {
+				*start = s;
+				found = true;
+				break;
+			}
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return found;
+}
+
+/* A top-level "reserved" range of /proc/iomem: a no-map firmware carve-out */
+static bool find_carve_out(uint64_t *start)
+{
+	unsigned long long s, e;
+	char line[256], name[64];
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == ' ' ||
+		    sscanf(line, "%llx-%llx : %63[^\n]", &s, &e, name) != 3 ||
+		    strcmp(name, "reserved"))
+			continue;
+		s = (s + pfnmap_page_size - 1) & ~(pfnmap_page_size - 1);
+		if (s + pfnmap_page_size - 1 <= e) {
+			*start = s;
+			fclose(f);
+			return true;
+		}
+	}
+	fclose(f);
+	return false;
+}
+
+TEST(module_refuses_a_pci_bar)
+{
+	uint64_t start;
+
+	if (!find_pci_bar(&start))
+		SKIP(return, "no PCI memory BAR on this machine (/sys/bus/pci/devices)");
+	expect_load_refused(_metadata, start, "a PCI BAR");
+}
+
+TEST(module_refuses_a_firmware_carve_out)
+{
+	uint64_t start;
+
+	if (!find_carve_out(&start))
+		SKIP(return,
+		     "no no-map firmware carve-out on this machine (no top-level 'reserved' range in /proc/iomem)");
+	expect_load_refused(_metadata, start, "a no-map firmware carve-out");
 }
 
 #define UNMAPPABLE_FORMAT \
