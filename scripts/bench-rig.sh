@@ -17,7 +17,9 @@ usage: $0 BUILD_DIR [CELLS]
 USAGE
 }
 [ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
-[ $# -ge 1 ] || { usage >&2; exit 2; }
+[ $# -ge 1 ] && [ $# -le 2 ] || { usage >&2; exit 2; }
+# An option is not a build folder: refuse it rather than create "-x/".
+case "$1" in -*) echo "bench-rig: unknown option '$1'" >&2; usage >&2; exit 2 ;; esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath -m "$1")
 cells=${2:-}

@@ -2,7 +2,8 @@
 # The stage-2 fault benchmarks of pfnmap_block_bench, run in one QEMU cell
 # per kernel: a guest sweeps a 4 GiB PFNMAP region, then a hugetlb-backed
 # memslot; then 1 GiB whose last page breaks contiguity, against blocks off
-# and against a contiguous GiB. Fault counts, times and ratios are "# BENCH:"
+# and against a contiguous GiB; then 8 GiB broken in each GiB, first touched
+# by 2 vCPUs, against blocks off. Fault counts, times and ratios are "# BENCH:"
 # lines. Benchmarked, not asserted; the figures go to OUT/bench-s2.txt.
 set -euo pipefail
 
@@ -11,8 +12,10 @@ usage() {
 usage: $0 BUILD_DIR OUT_DIR [KERNEL...]
   Needs a finished conformance build in BUILD_DIR (kernels, selftests,
   provider modules). KERNEL defaults to "baseline patched".
-  BENCH_S2_MODES: "s c" (default) or one of them: s is PFNMAP against
-  hugetlb over 4 GiB, c the contiguity break against blocks off.
+  BENCH_S2_MODES: "s c m" (default) or some of them: s is PFNMAP against
+  hugetlb over 4 GiB, c the contiguity break against blocks off, m 8 GiB
+  broken in the middle of each GiB, first touched by 2 vCPUs, against
+  blocks off (the worst case of the block proofs).
 USAGE
 }
 [ "${1:-}" = -h ] || [ "${1:-}" = --help ] && { usage; exit 0; }
@@ -31,9 +34,9 @@ cp -a "$kst/." "$stage/"
 mkdir -p "$stage/bench"
 # The benchmark program is built with the suite (TEST_GEN_PROGS_EXTENDED)
 # but is not part of it: this list runs only it, in both of its modes.
-modes=${BENCH_S2_MODES:-s c}
+modes=${BENCH_S2_MODES:-s c m}
 for mode in $modes; do
-	case "$mode" in s|c) ;; *) echo "bench-s2: unknown mode '$mode' in BENCH_S2_MODES" >&2; exit 2 ;; esac
+	case "$mode" in s|c|m) ;; *) echo "bench-s2: unknown mode '$mode' in BENCH_S2_MODES" >&2; exit 2 ;; esac
 	cat >"$stage/bench/pfnmap_sweep_$mode.sh" <<SH
 #!/bin/sh
 cd /kselftest/kvm && exec ./pfnmap_block_bench -$mode

@@ -49,8 +49,9 @@ kill_tree() { local c; for c in $(pgrep -P "$1"); do kill_tree "$c"; done; kill 
 trap 'for c in $(pgrep -P $$); do kill_tree "$c"; done; echo "mutation: interrupted" >&2; exit 130' INT TERM
 export CCACHE_DIR="$build/ccache" RIG_BUSYBOX="$build/guest-tools/busybox"
 
-out="$results/mutation-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$out"
+# Unique even for two runs started in the same second.
+mkdir -p "$results"
+out=$(mktemp -d "$results/mutation-$(date +%Y%m%d-%H%M%S)-XXXX")
 table="$out/kill-table.txt"
 series_head=$(git -C "$patched" rev-parse HEAD)
 
