@@ -42,7 +42,7 @@ reg_hi=$(printf '0x%x' $((devfn << 8)))
 # everything that would talk to the outside world dropped harmlessly: QEMU
 # exits right after writing the tree.
 work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 qemu=("$1")
 shift
 seen_machine=0

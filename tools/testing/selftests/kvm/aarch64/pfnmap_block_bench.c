@@ -11,8 +11,9 @@
  *       cost of a failed 1 GiB proof, bounded by the kernel's memo of it.
  *   -m  8 GiB regions each broken in its middle (a read-only page), first
  *       touched once per 8 MiB by 2 vCPUs at once, every region in turn,
- *       against the same sweep with blocks off: the worst case of the proofs, which a memo of
- *       failed proofs must bound whatever the number of regions.
+ *       against the same sweep with blocks off: the worst case of the
+ *       proofs, which a memo of failed proofs must bound whatever the
+ *       number of regions.
  *
  * Each sweep reads one word per page after a warm-up pass that faults in
  * the guest's own page tables, and after the memslot is re-created so
@@ -130,16 +131,6 @@ static double sweep(void *hva, uint64_t bytes, uint64_t *faults)
 	return t;
 }
 
-/* The provider's memory type for a cacheable-or-allowed region on this host. */
-static void region_kind(uint32_t *type, uint32_t *flags, const char **kind)
-{
-	bool cap = pfnmap_env()->cap;
-
-	*type = cap ? TEST_PFNMAP_TYPE_NORMAL_WB : TEST_PFNMAP_TYPE_NORMAL_NC;
-	*flags = cap ? 0 : TEST_PFNMAP_F_ALLOW_ANY_UNCACHED;
-	*kind = cap ? "cacheable" : "nc_allow_uncached(cap=0)";
-}
-
 /* Maps @bytes of the provider at a 1 GiB-aligned PA and user address. */
 static void map_aligned(struct pfnmap_region *r, uint64_t off, uint64_t bytes,
 			uint32_t type, uint32_t flags)
@@ -176,7 +167,7 @@ static void bench_hugetlb(const struct test_pfnmap_info *info, uint64_t off)
 		bytes = SWEEP_MAX;
 	if (bytes < SWEEP_MAX)
 		ksft_print_msg(SHORT_REGION_FORMAT, bytes);
-	region_kind(&type, &flags, &kind);
+	pfnmap_accepted_kind(&type, &flags, &kind);
 	map_aligned(&r, off, bytes, type, flags);
 	tp = sweep(r.hva, bytes, &fp);
 	pfnmap_unmap(&r);
@@ -222,7 +213,7 @@ static void bench_contiguity(const struct test_pfnmap_info *info, uint64_t off)
 		ksft_exit_skip(NO_WINDOW_FORMAT, info->base, info->size);
 	TEST_ASSERT_EQ(TEST_PFNMAP_ODD_PAGE(2 * PFNMAP_SZ_1G / pfnmap_page_size),
 		       PFNMAP_SZ_1G / pfnmap_page_size - 1);
-	region_kind(&type, &flags, &kind);
+	pfnmap_accepted_kind(&type, &flags, &kind);
 	for (i = 0; i < 3; i++) {
 		map_aligned(&r, off, 2 * PFNMAP_SZ_1G, type, flags | runs[i].layout);
 		secs[i] = sweep(r.hva, PFNMAP_SZ_1G, &faults[i]);
@@ -284,7 +275,6 @@ static double sweep_many(uint64_t off, uint32_t type, uint32_t flags, uint64_t *
 		vcpu_init_descriptor_tables(vcpus[i]);
 		vcpu_args_set(vcpus[i], 1, i);
 	}
-	sync_global_to_guest(vm, pfnmap_page_size);
 	vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA, bytes, hva);
 	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, bytes);
 
@@ -319,7 +309,7 @@ static void bench_many(const struct test_pfnmap_info *info, uint64_t off)
 
 	if (off + 4 * PFNMAP_SZ_1G > info->size)
 		ksft_exit_skip(NO_4G_WINDOW_FORMAT, info->base, info->size);
-	region_kind(&type, &flags, &kind);
+	pfnmap_accepted_kind(&type, &flags, &kind);
 	/* Twice each, alternately, the faster kept: the machine is noisy */
 	for (i = 0; i < 2; i++) {
 		t = sweep_many(off, type, flags | TEST_PFNMAP_F_ODD_RDONLY, &fb);

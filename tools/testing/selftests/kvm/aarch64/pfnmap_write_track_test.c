@@ -65,7 +65,7 @@ FIXTURE_SETUP(write_track)
 {
 	struct test_pfnmap_info info;
 	const char *reason;
-	uint32_t type, flags = TEST_PFNMAP_F_WRITE_TRACK;
+	uint32_t type, flags;
 	uint64_t off;
 	void *hva;
 	int ret;
@@ -81,14 +81,9 @@ FIXTURE_SETUP(write_track)
 		SKIP(return,
 		     "test_pfnmap region base=%#llx size=%#llx has no %lu MiB-aligned %lu MiB window",
 		     info.base, info.size, BLOCK >> 20, BLOCK >> 20);
-	/* Cacheable where the CPU allows it (cap = 1), else accepted Normal-NC */
-	type = TEST_PFNMAP_TYPE_NORMAL_WB;
-	if (!pfnmap_env()->cap) {
-		type = TEST_PFNMAP_TYPE_NORMAL_NC;
-		flags |= TEST_PFNMAP_F_ALLOW_ANY_UNCACHED;
-	}
+	pfnmap_accepted_kind(&type, &flags, NULL);
 	hva = pfnmap_reserve_aligned(BLOCK, BLOCK);
-	ret = pfnmap_map(&self->r, type, flags, off, BLOCK, true, hva);
+	ret = pfnmap_map(&self->r, type, flags | TEST_PFNMAP_F_WRITE_TRACK, off, BLOCK, true, hva);
 	if (ret == -EINVAL)
 		SKIP(return,
 		     "test_pfnmap has no F_WRITE_TRACK: load the provider of this series (v3 or later)");

@@ -45,6 +45,12 @@ static inline uint64_t pfnmap_provider_aligned(const struct test_pfnmap_info *in
 /* Reserves @size of address space aligned to @align (PROT_NONE). */
 void *pfnmap_reserve_aligned(uint64_t size, uint64_t align);
 
+/*
+ * A non-linear-map kind that every CPU accepts and that may be a stage-2
+ * block: cacheable where the capability says so, else Normal-NC with
+ * VM_ALLOW_ANY_UNCACHED. @name may be NULL.
+ */
+void pfnmap_accepted_kind(uint32_t *type, uint32_t *flags, const char **name);
 const char *pfnmap_type_name(uint32_t type);
 
 #endif /* SELFTEST_KVM_PFNMAP_PROVIDER_H */

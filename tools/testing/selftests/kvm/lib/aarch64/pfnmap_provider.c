@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "test_util.h"
+#include "pfnmap_env.h"
 #include "pfnmap_provider.h"
 
 #define PFNMAP_DEV	"/dev/test_pfnmap"
@@ -102,6 +103,16 @@ void *pfnmap_reserve_aligned(uint64_t size, uint64_t align)
 	if ((uint64_t)p + size + align > end)
 		munmap((void *)end, (uint64_t)p + size + align - end);
 	return (void *)start;
+}
+
+void pfnmap_accepted_kind(uint32_t *type, uint32_t *flags, const char **name)
+{
+	bool cap = pfnmap_env()->cap;
+
+	*type = cap ? TEST_PFNMAP_TYPE_NORMAL_WB : TEST_PFNMAP_TYPE_NORMAL_NC;
+	*flags = cap ? 0 : TEST_PFNMAP_F_ALLOW_ANY_UNCACHED;
+	if (name)
+		*name = cap ? "cacheable" : "nc_allow_uncached(cap=0)";
 }
 
 const char *pfnmap_type_name(uint32_t type)
