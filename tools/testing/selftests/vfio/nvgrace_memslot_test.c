@@ -188,7 +188,7 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 	}
 	ASSERT_EQ(0, p.exec) TH_LOG("guest executed from Normal-NC resmem: stage 2 is cacheable");
 	SKIP(return,
-	     "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs the stage-2 view: enable CONFIG_KVM_ARM_STAGE2_DEBUGFS");
+	     "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs memory types in KVM's stage-2 dump: CONFIG_PTDUMP_STAGE2_DEBUGFS and this series");
 }
 
 int main(int argc, char *argv[])

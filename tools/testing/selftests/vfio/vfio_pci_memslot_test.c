@@ -114,7 +114,7 @@ TEST_F_TIMEOUT(vfio_pci_memslot, bar_is_normal_nc_at_stage2, 300)
 	ASSERT_EQ(0, p.exec) TH_LOG("guest executed from a vfio-pci BAR: stage 2 is cacheable");
 	if (!view)
 		SKIP(return,
-		     "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs the stage-2 view: enable CONFIG_KVM_ARM_STAGE2_DEBUGFS");
+		     "data round trip passed and execute aborted (not cacheable), but Normal-NC vs Device needs memory types in KVM's stage-2 dump: CONFIG_PTDUMP_STAGE2_DEBUGFS and this series");
 	ksft_print_msg("stage 2: %lu of %lu bytes mapped, other type %s\n",
 		       (unsigned long)s2.mapped, (unsigned long)size,
 		       s2.other < 0 ? "none" : pfnmap_s2_type_name(s2.other));

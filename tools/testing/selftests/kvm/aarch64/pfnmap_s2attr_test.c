@@ -259,8 +259,8 @@ TEST_F(kind, stage2_view_shows_the_spec_attribute)
 	if (!self->accepted)
 		SKIP(return, "memslot refused with EINVAL (cap=%d): nothing is mapped",
 		     pfnmap_env()->cap);
-	if (!pfnmap_s2_view_present(self->vm))
-		SKIP(return, "%s", pfnmap_no_view_reason);
+	if (!pfnmap_s2_dump_present(self->vm))
+		SKIP(return, "%s", pfnmap_no_dump_reason);
 	if (self->expect == S2T_REFUSED) {
 		check_refused_at_first_fault(_metadata, self, variant);
 		return;
@@ -329,8 +329,8 @@ TEST_F(ordinary, data_round_trips_and_exec_runs)
 
 TEST_F(ordinary, stage2_view_shows_normal_wb)
 {
-	if (!pfnmap_s2_view_present(self->vm))
-		SKIP(return, "%s", pfnmap_no_view_reason);
+	if (!pfnmap_s2_dump_present(self->vm))
+		SKIP(return, "%s", pfnmap_no_dump_reason);
 	run_round_trip(_metadata, self->vcpu, addr_gpa2hva(self->vm, PFNMAP_TEST_GPA));
 	check_view(_metadata, self->vm, S2T_NORMAL_WB,
 		   vm_mem_backing_src_alias(variant->src)->name);

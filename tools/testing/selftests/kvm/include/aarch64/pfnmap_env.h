@@ -20,7 +20,8 @@ struct pfnmap_env {
 	int cap;		/* KVM_CHECK_EXTENSION(243) on a VM fd */
 	int fwb, dic, idc, mte;	/* 1, 0 or PFNMAP_UNKNOWN */
 	const char *kvm_mode;	/* vhe, nvhe, hvhe, protected, unknown */
-	bool s2view;		/* stage2_leaves exists for a fresh VM */
+	bool s2dump;		/* KVM's stage-2 dump exists */
+	bool s2view;		/* ... and prints memory types */
 	const char *where;	/* qemu or hardware */
 };
 

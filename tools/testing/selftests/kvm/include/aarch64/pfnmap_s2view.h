@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * KVM's stage-2 view of a VM (docs/interfaces.md section 1), parsed and
- * checked: each leaf's type= must be what its memattr= means under the
- * header's fwb=, and fwb= what the CPU has.
+ * KVM's stage-2 dump of a VM (debugfs stage2_page_tables), and the rig's
+ * emulator dumps (docs/interfaces.md), parsed leaf by leaf and checked:
+ * each leaf's memory type must be what its MemAttr means under the FWB
+ * encoding the CPU has. A kernel whose dump prints no memory type or
+ * output address (6.12, 6.18) still gives levels and permissions.
  */
 #ifndef SELFTEST_KVM_PFNMAP_S2VIEW_H
 #define SELFTEST_KVM_PFNMAP_S2VIEW_H
@@ -22,7 +24,12 @@ enum pfnmap_s2_type {
 	S2T_DEVICE_nGRE,
 	S2T_DEVICE_GRE,
 	S2T_OTHER,
+	S2T_NOT_SHOWN,		/* the kernel's dump prints no memory type */
 };
+
+/* memattr and pa of a leaf whose dump does not print them */
+#define PFNMAP_S2_NO_MEMATTR	(~0U)
+#define PFNMAP_S2_NO_PA		(~0UL)
 
 const char *pfnmap_s2_type_name(int type);
 bool pfnmap_s2_type_is_cacheable(int type);
@@ -38,15 +45,21 @@ struct pfnmap_s2_leaf {
 	int xn;
 };
 
-/* Why attribute checks cannot run on this kernel. */
+/* Why memory type checks cannot run on this kernel. */
 extern const char pfnmap_no_view_reason[];
+/* Why no check of the kernel's stage 2 can run on this kernel. */
+extern const char pfnmap_no_dump_reason[];
 
-/* 0 and *leaf filled; -ENOENT when @ipa is unmapped; -ENODEV without view. */
+/*
+ * 0 and *leaf filled; -ENOENT when @ipa is unmapped; -ENODEV without a
+ * dump, or when the dump shows no memory type for @ipa.
+ */
 int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
 		     struct pfnmap_s2_leaf *leaf);
-/* Leaves intersecting [start, end); -ENODEV without view. */
+/* Leaves intersecting [start, end); -ENODEV without a dump. */
 int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end);
-bool pfnmap_s2_view_present(struct kvm_vm *vm);
+/* The kernel has a stage-2 dump, with or without memory types. */
+bool pfnmap_s2_dump_present(struct kvm_vm *vm);
 
 /* What the view says of an IPA range, for checks over a whole region. */
 struct pfnmap_s2_summary {
@@ -57,12 +70,13 @@ struct pfnmap_s2_summary {
 	bool pa_mismatch;	/* a leaf's PA is not pa_base + (ipa - start) */
 	uint64_t bad_pa_ipa;
 	char largest[8];	/* size of the largest leaf, e.g. "1G" */
+	bool not_shown;		/* a leaf's memory type is not in the dump */
 };
 
 /*
  * Summarises the leaves over [start, end) against @type (enum
  * pfnmap_s2_type) and, if @pa_base is non-zero, a linear IPA to PA layout.
- * 0, or -ENODEV without view.
+ * 0, or -ENODEV without a dump that shows memory types.
  */
 int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
 			int type, uint64_t pa_base, struct pfnmap_s2_summary *s);

@@ -19,10 +19,11 @@
 #include "kvm_util.h"
 #include "pfnmap_env.h"
 #include "pfnmap_s2view.h"
+#include "ucall_common.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define ENV_FORMAT \
-	"ENV: cap=%d fwb=%s dic=%d idc=%d mte=%s kvm_mode=%s s2view=%s where=%s kernel=%s\n"
+	"ENV: cap=%d fwb=%s dic=%d idc=%d mte=%s kvm_mode=%s s2dump=%s s2view=%s where=%s kernel=%s\n"
 
 static char *read_kernel_log(void)
 {
@@ -94,6 +95,7 @@ static const char *where(void)
 		return "qemu";
 	return "hardware";
 }
+
 void pfnmap_mount_debugfs(void)
 {
 	if (access(DEBUGFS "/kvm", F_OK))
@@ -103,6 +105,34 @@ void pfnmap_mount_debugfs(void)
 static const char *tri(int v)
 {
 	return v == PFNMAP_UNKNOWN ? "unknown" : v ? "1" : "0";
+}
+
+static void guest_done(void)
+{
+	GUEST_DONE();
+}
+
+/*
+ * Whether the kernel's stage-2 dump exists, and whether it prints memory
+ * types: only a VM whose guest ran has leaves to show them.
+ */
+static void probe_s2_dump(struct pfnmap_env *env)
+{
+	struct pfnmap_s2_leaf leaf;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	FILE *f;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_done);
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+	f = pfnmap_s2_kernel_view(vm);
+	env->s2dump = f;
+	env->s2view = f && pfnmap_s2_read_leaf(f, &leaf) && leaf.type != S2T_NOT_SHOWN;
+	if (f)
+		fclose(f);
+	kvm_vm_free(vm);
 }
 
 const struct pfnmap_env *pfnmap_env(void)
@@ -120,7 +150,6 @@ const struct pfnmap_env *pfnmap_env(void)
 	pfnmap_mount_debugfs();
 	vm = vm_create_barebones();
 	env.cap = vm_check_cap(vm, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
-	env.s2view = pfnmap_s2_view_present(vm);
 	kvm_vm_free(vm);
 
 	ctr = pfnmap_read_ctr();
@@ -134,11 +163,13 @@ const struct pfnmap_env *pfnmap_env(void)
 	env.kvm_mode = log_kvm_mode(log);
 	free(log);
 	env.where = where();
+	/* The dump's reader checks memory types against env.fwb: set first. */
+	done = true;
+	probe_s2_dump(&env);
 
 	uname(&uts);
 	ksft_print_msg(ENV_FORMAT, env.cap, tri(env.fwb), env.dic, env.idc, tri(env.mte),
-		       env.kvm_mode, env.s2view ? "yes" : "no", env.where,
-		       uts.release);
-	done = true;
+		       env.kvm_mode, env.s2dump ? "yes" : "no", env.s2view ? "yes" : "no",
+		       env.where, uts.release);
 	return &env;
 }

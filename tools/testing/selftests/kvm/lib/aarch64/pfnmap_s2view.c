@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A reader of KVM's stage-2 view (debugfs kvm/<pid>-<fd>/stage2_leaves,
- * docs/interfaces.md): every line is checked against the format, and every
- * leaf's type= against its memattr= decoded here.
+ * A reader of KVM's stage-2 dump (debugfs kvm/<pid>-<fd>/stage2_page_tables,
+ * CONFIG_PTDUMP_STAGE2_DEBUGFS) and of the rig's emulator dumps
+ * (docs/interfaces.md), one leaf at a time. The kernel's dump merges leaves
+ * into ranges; they are split again here. Every line is checked against its
+ * format, and every memory type against its MemAttr decoded here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +17,12 @@
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define NO_VIEW_REASON \
-	"no stage-2 view (stage2_leaves): build with CONFIG_KVM_ARM_STAGE2_DEBUGFS=y and mount debugfs"
+	"KVM's stage-2 dump (stage2_page_tables) is missing or shows no memory types: build with CONFIG_PTDUMP_STAGE2_DEBUGFS=y, on a kernel whose dump prints them (this series), and mount debugfs"
+#define NO_DUMP_REASON \
+	"no stage-2 dump (stage2_page_tables): build with CONFIG_PTDUMP_STAGE2_DEBUGFS=y and mount debugfs"
 
 const char pfnmap_no_view_reason[] = NO_VIEW_REASON;
+const char pfnmap_no_dump_reason[] = NO_DUMP_REASON;
 
 const char *pfnmap_s2_type_name(int type)
 {
@@ -28,26 +33,28 @@ const char *pfnmap_s2_type_name(int type)
 		[S2T_DEVICE_nGnRE] = "DEVICE_nGnRE",
 		[S2T_DEVICE_nGRE] = "DEVICE_nGRE",
 		[S2T_DEVICE_GRE] = "DEVICE_GRE", [S2T_OTHER] = "OTHER",
+		[S2T_NOT_SHOWN] = "NOT_SHOWN",
 	};
 
-	return type >= 0 && type <= S2T_OTHER ? names[type] : "?";
+	return type >= 0 && type <= S2T_NOT_SHOWN ? names[type] : "?";
 }
 
 bool pfnmap_s2_type_is_cacheable(int type)
 {
 	return type == S2T_NORMAL_WB || type == S2T_NORMAL_WT;
 }
+
 static FILE *open_view(struct kvm_vm *vm)
 {
 	char path[128];
 
 	pfnmap_mount_debugfs();
-	snprintf(path, sizeof(path), DEBUGFS "/kvm/%d-%d/stage2_leaves",
+	snprintf(path, sizeof(path), DEBUGFS "/kvm/%d-%d/stage2_page_tables",
 		 getpid(), vm->fd);
 	return fopen(path, "r");
 }
 
-bool pfnmap_s2_view_present(struct kvm_vm *vm)
+bool pfnmap_s2_dump_present(struct kvm_vm *vm)
 {
 	FILE *f;
 
@@ -126,35 +133,176 @@ static int check_header(const char *line)
 	int hdr;
 
 	TEST_ASSERT(sscanf(line, "# stage2 fwb=%d", &hdr) == 1,
-		    "stage2_leaves header does not match docs/interfaces.md: '%s'", line);
+		    "emulator dump header does not match docs/interfaces.md: '%s'", line);
 	TEST_ASSERT(fwb == PFNMAP_UNKNOWN || hdr == fwb,
-		    "stage2_leaves says fwb=%d, the CPU %s FEAT_S2FWB", hdr,
+		    "emulator dump says fwb=%d, the CPU %s FEAT_S2FWB", hdr,
 		    fwb ? "has" : "lacks");
 	return hdr;
 }
 
-/* The next leaf line of the view; blank lines are skipped. */
-bool pfnmap_s2_read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
+/* The kernel dump's memory type names (those of arm64's stage-1 dump). */
+static int parse_dump_type(const char *s)
 {
-	static int fwb = -1;	/* the header's, for the lines after it */
-	char line[256];
+	static const struct { const char *name; int type; } names[] = {
+		{ "MEM/NORMAL", S2T_NORMAL_WB }, { "MEM/NORMAL-NC", S2T_NORMAL_NC },
+		{ "MEM/NORMAL-WT", S2T_NORMAL_WT },
+		{ "DEVICE/nGnRnE", S2T_DEVICE_nGnRnE }, { "DEVICE/nGnRE", S2T_DEVICE_nGnRE },
+		{ "DEVICE/nGRE", S2T_DEVICE_nGRE }, { "DEVICE/GRE", S2T_DEVICE_GRE },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i].name))
+			return names[i].type;
+	return S2T_OTHER;
+}
+
+/* Size of a stage-2 leaf at @level: the granule is the host's page size. */
+static uint64_t leaf_bytes(int level)
+{
+	int shift = __builtin_ctzl(getpagesize());
+
+	return 1UL << (shift + (3 - level) * (shift - 3));
+}
+
+static void size_name(char *buf, size_t len, uint64_t bytes)
+{
+	static const char units[] = "KMGT";
+	int i = 0;
+
+	bytes >>= 10;
+	while (units[i + 1] && bytes >= 1024 && !(bytes % 1024)) {
+		bytes >>= 10;
+		i++;
+	}
+	snprintf(buf, len, "%lu%c", bytes, units[i]);
+}
+
+/*
+ * One line of the kernel's dump: "0x<start>-0x<end> <size><unit> <level>"
+ * then flags, 6.12's (R W X AF BLK, X meaning execute-never) or 6.18's (NX
+ * or x for the XN bit), and, from this series on, for valid leaves, the
+ * memory type, "memattr=0x<MemAttr>" and "pa=0x<output address>".
+ * Returns 0 for a range of valid leaves, 1 for a hole, -1 for no dump line.
+ */
+static int parse_dump_line(const char *line, struct pfnmap_s2_leaf *l, uint64_t *end)
+{
+	char buf[256], *tok, *save;
+	bool r = false, w = false, valid = false;
+	uint64_t range_bytes;
+	char unit;
+	int n;
+
+	memset(l, 0, sizeof(*l));
+	if (sscanf(line, "0x%lx-0x%lx %lu%c %d%n", &l->ipa_start, end, &range_bytes,
+		   &unit, &l->level, &n) != 5)
+		return -1;
+	l->type = S2T_NOT_SHOWN;
+	l->memattr = PFNMAP_S2_NO_MEMATTR;
+	l->pa = PFNMAP_S2_NO_PA;
+	snprintf(buf, sizeof(buf), "%s", line + n);
+	for (tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+		valid = true;	/* any flag: "F" alone marks an invalid one */
+		if (!strcmp(tok, "F"))
+			return 1;
+		else if (!strcmp(tok, "R"))
+			r = true;
+		else if (!strcmp(tok, "W"))
+			w = true;
+		else if (!strcmp(tok, "X") || !strcmp(tok, "NX"))
+			l->xn = 1;
+		else if (!strncmp(tok, "memattr=", 8))
+			l->memattr = strtoul(tok + 8, NULL, 16);
+		else if (!strncmp(tok, "pa=", 3))
+			l->pa = strtoul(tok + 3, NULL, 16);
+		else if (strchr(tok, '/'))
+			l->type = parse_dump_type(tok);
+	}
+	if (!valid)
+		return 1;
+	TEST_ASSERT(*end > l->ipa_start && l->level >= -1 && l->level <= 3 &&
+		    !(l->ipa_start % leaf_bytes(l->level)) && !(*end % leaf_bytes(l->level)),
+		    "stage2_page_tables line is not a range of level-%d leaves: '%s'",
+		    l->level, line);
+	TEST_ASSERT((l->type == S2T_NOT_SHOWN) == (l->memattr == PFNMAP_S2_NO_MEMATTR),
+		    "stage2_page_tables prints a memory type without its MemAttr or the reverse: '%s'",
+		    line);
+	snprintf(l->s2ap, sizeof(l->s2ap), "%s", r && w ? "RW" : r ? "R" : w ? "W" : "-");
+	size_name(l->size, sizeof(l->size), leaf_bytes(l->level));
+	l->ipa_end = l->ipa_start + leaf_bytes(l->level) - 1;
+	return 0;
+}
+
+/* Checks a leaf's memory type against its MemAttr under the CPU's FWB. */
+static void check_type(const struct pfnmap_s2_leaf *leaf, int fwb, const char *what)
+{
 	int want;
 
+	if (leaf->type == S2T_NOT_SHOWN || fwb < 0)
+		return;
+	want = decode_memattr(leaf->memattr, fwb);
+	TEST_ASSERT(leaf->type == want,
+		    "%s prints %s for memattr=%#x, which is %s with fwb=%d: the view lies",
+		    what, pfnmap_s2_type_name(leaf->type), leaf->memattr,
+		    pfnmap_s2_type_name(want), fwb);
+}
+
+/*
+ * Reading state, per file: the header's fwb= of an emulator dump, and the
+ * rest of a kernel dump's range still to be returned leaf by leaf.
+ */
+static struct {
+	FILE *f;
+	int fwb;
+	struct pfnmap_s2_leaf next;
+	uint64_t end;		/* exclusive end of the range */
+} rd;
+
+static bool next_of_range(struct pfnmap_s2_leaf *leaf)
+{
+	uint64_t bytes = leaf_bytes(rd.next.level);
+
+	if (rd.next.ipa_start >= rd.end)
+		return false;
+	*leaf = rd.next;
+	rd.next.ipa_start += bytes;
+	rd.next.ipa_end += bytes;
+	if (rd.next.pa != PFNMAP_S2_NO_PA)
+		rd.next.pa += bytes;
+	return true;
+}
+
+/* The next leaf of a kernel dump or an emulator dump. */
+bool pfnmap_s2_read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
+{
+	char line[256];
+
+	if (rd.f != f) {
+		memset(&rd, 0, sizeof(rd));
+		rd.f = f;
+		rd.fwb = -1;
+	} else if (next_of_range(leaf)) {
+		return true;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "# stage2 ", 9)) {
-			fwb = check_header(line);
+			rd.fwb = check_header(line);
+			continue;
+		}
+		if (!strncmp(line, "0x", 2)) {
+			if (parse_dump_line(line, &rd.next, &rd.end))
+				continue;	/* a hole */
+			check_type(&rd.next, pfnmap_env()->fwb, "stage2_page_tables");
+			if (next_of_range(leaf))
+				return true;
 			continue;
 		}
 		if (strncmp(line, "ipa=", 4))
 			continue;
 		TEST_ASSERT(parse_leaf(line, leaf),
-			    "stage2_leaves line does not match docs/interfaces.md: '%s'", line);
-		TEST_ASSERT(fwb >= 0, "stage2_leaves has a leaf before its header");
-		want = decode_memattr(leaf->memattr, fwb);
-		TEST_ASSERT(leaf->type == want,
-			    "stage2_leaves prints type=%s for memattr=%#x, which is %s with fwb=%d: the view lies",
-			    pfnmap_s2_type_name(leaf->type), leaf->memattr,
-			    pfnmap_s2_type_name(want), fwb);
+			    "emulator dump line does not match docs/interfaces.md: '%s'", line);
+		TEST_ASSERT(rd.fwb >= 0, "emulator dump has a leaf before its header");
+		check_type(leaf, rd.fwb, "emulator dump");
 		return true;
 	}
 	return false;
@@ -171,7 +319,7 @@ int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
 		return -ENODEV;
 	while (pfnmap_s2_read_leaf(f, leaf)) {
 		if (ipa >= leaf->ipa_start && ipa <= leaf->ipa_end) {
-			ret = 0;
+			ret = leaf->type == S2T_NOT_SHOWN ? -ENODEV : 0;
 			break;
 		}
 	}
@@ -205,7 +353,7 @@ int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
 		return -ENODEV;
 	pfnmap_s2_summarise_file(f, start, end, type, pa_base, s);
 	fclose(f);
-	return 0;
+	return s->not_shown ? -ENODEV : 0;
 }
 
 void pfnmap_s2_summarise_file(FILE *f, uint64_t start, uint64_t end, int type,
@@ -223,6 +371,7 @@ void pfnmap_s2_summarise_file(FILE *f, uint64_t start, uint64_t end, int type,
 		lo = leaf.ipa_start > start ? leaf.ipa_start : start;
 		hi = leaf.ipa_end + 1 < end ? leaf.ipa_end + 1 : end;
 		s->mapped += hi - lo;
+		s->not_shown |= leaf.type == S2T_NOT_SHOWN;
 		if (leaf.type == type) {
 			s->bytes_of_type += hi - lo;
 		} else if (s->other < 0) {
