@@ -216,11 +216,16 @@ def cell_timeout_for(build, variant="release", tests="*"):
     return max(base, need // scale)
 
 
+# How a job's name spells variants.page_size().
+PAGE_WORDS = {"4k": "4 KiB pages", "64k": "64 KiB pages"}
+
+
 def qemu_job(cell, cpu, mode, mte, kernel, argv, urls, variant="release", cell_timeout=None):
     """One LAVA job (a dict) for one kernel in one cell. @cell_timeout is
     cell_timeout_for()'s, unscaled (default RIG_CELL_TIMEOUT or 2400)."""
     ctx, images, append = lava_parts(argv)
     scale = timeout_scale(variant)
+    pages = variants.page_size(variant)
     boot_timeout = int(os.environ.get("RIG_BOOT_TIMEOUT", "180"))
     if cell_timeout is None:
         cell_timeout = int(os.environ.get("RIG_CELL_TIMEOUT", "2400"))
@@ -240,7 +245,10 @@ def qemu_job(cell, cpu, mode, mte, kernel, argv, urls, variant="release", cell_t
         lava_images["dtb"] = {"image_arg": "-dtb {dtb}", "url": urls["dtb"]}
     return OrderedDict([
         ("device_type", "qemu"),
-        ("job_name", f"pfnmap conformance: {kernel} in {cell} (cpu {cpu}, {mode}, mte {mte})"),
+        # The page size is in the name too: a 4K and a 64K run of one
+        # kernel in one cell must not look alike in a lab's job list.
+        ("job_name", f"pfnmap conformance: {kernel} in {cell} "
+                     f"(cpu {cpu}, {mode}, mte {mte}, {PAGE_WORDS[pages]})"),
         ("timeouts", {"job": _t(deploy_timeout + silence + cell_timeout + 300),
                       "connections": {"lava-test-monitor": _t(boot_timeout)}}),
         ("visibility", "public"),
@@ -248,7 +256,7 @@ def qemu_job(cell, cpu, mode, mte, kernel, argv, urls, variant="release", cell_t
         ("context", ctx),
         ("metadata", {"rig.kernel": kernel, "rig.cell": cell, "rig.cpu": cpu,
                       "rig.mode": mode, "rig.mte": mte, "rig.variant": variant,
-                      "rig.job": name}),
+                      "rig.page_size": pages, "rig.job": name}),
         ("actions", [
             {"deploy": OrderedDict([("to", "tmpfs"), ("timeout", _t(deploy_timeout)),
                                     ("images", lava_images)])},
@@ -316,8 +324,9 @@ def cmd_jobs(args):
                 return EXIT_INPUT
             path = os.path.join(args.out, f"{kernel}-{cell}.yaml")
             _write(path, dump_yaml(job, JOB_HEADER.format(what=f"{kernel} in {cell}")))
-            _write(os.path.join(args.out, f"device-{cell}.yaml"),
-                   dump_yaml(render_device(job["context"]), DEVICE_HEADER))
+            pages = variants.page_size(args.variant)
+            _write(os.path.join(args.out, device_file(cell, pages)),
+                   dump_yaml(render_device(job["context"], pages), DEVICE_HEADER))
             print(f"jobs: {path}")
     return EXIT_OK
 
@@ -339,9 +348,16 @@ def device_options(ctx):
     return opts, list(ctx.get("extra_options") or [])
 
 
-def render_device(ctx):
+def device_file(cell, pages):
+    """The file name of a cell's device: the 4K one keeps the plain name
+    (lava-smoke.sh and the README use it)."""
+    return f"device-{cell}.yaml" if pages == "4k" else f"device-{cell}-{pages}.yaml"
+
+
+def render_device(ctx, pages="4k"):
     """The device YAML (a dict) lava-run needs: what base.jinja2, qemu.jinja2
-    and qemu-rig.jinja2 render for arch arm64 and this job context."""
+    and qemu-rig.jinja2 render for arch arm64 and this job context, and
+    the page size of the kernels it is for (variants.page_size())."""
     if ctx.get("arch") not in ("arm64", "aarch64"):
         raise InputError(f"the rig's device is arm64 only, not {ctx.get('arch')}")
     options, extra = device_options(ctx)
@@ -363,6 +379,11 @@ def render_device(ctx):
             "failure_retry": 1, "boot_retry": 1}),
         ("parameters", {"pass": None}),
         ("available_architectures", ["arm64", "aarch64"]),
+        # QEMU's command is the same for both page sizes; static_info is
+        # LAVA's free-form description of a device (exported to test
+        # shells as LAVA_STATIC_INFO_*), so the file says which kernels it
+        # was written for. A shell variable's name: no dot.
+        ("static_info", [{"rig_page_size": pages}]),
         ("actions", {
             "deploy": {"connections": {"serial": None},
                        "methods": {"image": {"parameters": {"guest": {
@@ -382,7 +403,8 @@ def cmd_device(args):
     try:
         with open(args.job, encoding="utf-8") as f:
             job = yaml.safe_load(f)
-        text = dump_yaml(render_device(job.get("context") or {}), DEVICE_HEADER)
+        pages = (job.get("metadata") or {}).get("rig.page_size", "4k")
+        text = dump_yaml(render_device(job.get("context") or {}, pages), DEVICE_HEADER)
     except (OSError, yaml.YAMLError, InputError, AttributeError) as e:
         print(f"device: {args.job}: {e}", file=sys.stderr)
         return EXIT_INPUT
@@ -665,10 +687,13 @@ def main(argv=None):
                    help="the rig's build folder, {build} in the URLs (default: %(default)s)")
     p.add_argument("--kernels", default="baseline patched", metavar='"K..."')
     p.add_argument("--cells", default="", metavar='"C..."', help="default: all of rig/matrix.tsv")
-    p.add_argument("--variant", default="release", choices=("release", "debug"))
+    p.add_argument("--variant", default="release", choices=variants.VARIANTS,
+                   help="-64k: the 64 KiB page kernels (build/kernels/patched-64k ...)")
     p.add_argument("--tests", default="*", metavar="GLOB", help="kselftest-list entries")
     p.add_argument("--kernel-url", default="file://{build}/kernels/{kernel}/arch/arm64/boot/Image",
-                   metavar="URL", help="{build}, {kernel} (with -debug), {cell} are replaced")
+                   metavar="URL",
+                   help="{build}, {kernel} (with the variant's suffix: -debug, -64k, "
+                        "-debug-64k), {cell} are replaced")
     p.add_argument("--initrd-url", default="file://{build}/initramfs/{kernel}.cpio.gz",
                    metavar="URL")
     p.add_argument("--dtb-url", default="file://{build}/lava/dtb/{cell}.dtb", metavar="URL",

@@ -28,6 +28,12 @@ def suffix(variant):
     return ("-debug" if base == "debug" else "") + (f"-{pages}" if pages else "")
 
 
+def page_size(variant):
+    """The kernel's page size: "4k", or "64k" for a -64k variant."""
+    check(variant)
+    return "64k" if variant.endswith("-64k") else "4k"
+
+
 def timeout_scale(variant):
     check(variant)
     if variant.startswith("debug"):

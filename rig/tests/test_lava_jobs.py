@@ -299,3 +299,74 @@ def test_job_cell_timeout_follows_the_runs_raise(tmp_path):
     got = lava_jobs.cell_timeout_for(str(tmp_path))
     assert got == 16 * 300 + 180  # rig/test-timeouts gives kvm:pfnmap_* 300 s
     assert lava_jobs.cell_timeout_for(str(tmp_path / "none")) == 2400
+
+
+# ------------------------------------------------------------ 64 KiB pages
+
+def _jobs(tmp_path, variant):
+    yaml = pytest.importorskip("yaml")
+    out = tmp_path / variant
+    rc = lava_jobs.main(["jobs", "--out", str(out), "--cells", "max-vhe", "--kernels", "patched",
+                         "--build", "/b", "--variant", variant])
+    assert rc == 0
+    return out, {p.name: yaml.safe_load(p.read_text()) for p in out.iterdir()}
+
+
+@pytest.mark.parametrize("variant, kernel", [("release-64k", "patched-64k"),
+                                             ("debug-64k", "patched-debug-64k")])
+def test_64k_variants_get_their_own_kernels_and_say_the_page_size(tmp_path, monkeypatch,
+                                                                   variant, kernel):
+    monkeypatch.setenv("RIG_DEBUG_TIMEOUT_SCALE", "3")
+    _, files = _jobs(tmp_path, variant)
+    job = files[f"{kernel}-max-vhe.yaml"]
+    images = job["actions"][0]["deploy"]["images"]
+    assert images["kernel"]["url"] == f"file:///b/kernels/{kernel}/arch/arm64/boot/Image"
+    assert images["initrd"]["url"] == f"file:///b/initramfs/{kernel}.cpio.gz"
+    assert images["dtb"]["url"] == "file:///b/lava/dtb/max-vhe.dtb"
+    assert job["metadata"]["rig.kernel"] == kernel
+    assert job["metadata"]["rig.variant"] == variant
+    assert job["metadata"]["rig.page_size"] == "64k"
+    assert "64 KiB pages" in job["job_name"] and kernel in job["job_name"]
+    # The device written for the job says which page size it is for.
+    device = files["device-max-vhe-64k.yaml"]
+    assert {"rig_page_size": "64k"} in device["static_info"]
+    scaled = "rig.timeout_scale=3" in images["kernel"]["image_arg"]
+    assert scaled == variant.startswith("debug")
+
+
+def test_64k_timeouts_scale_as_4k_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("RIG_DEBUG_TIMEOUT_SCALE", "3")
+    seconds = {}
+    for variant, kernel in (("release", "patched"), ("release-64k", "patched-64k"),
+                            ("debug-64k", "patched-debug-64k")):
+        _, files = _jobs(tmp_path, variant)
+        job = files[f"{kernel}-max-vhe.yaml"]
+        seconds[variant] = (job["timeouts"]["job"]["seconds"],
+                            job["actions"][1]["boot"]["timeout"]["seconds"],
+                            job["actions"][2]["test"]["timeout"]["seconds"])
+    assert seconds["release-64k"] == seconds["release"]
+    assert seconds["debug-64k"][2] == 3 * seconds["release-64k"][2]
+    assert seconds["debug-64k"][1] > seconds["release-64k"][1]
+
+
+def test_4k_jobs_and_devices_say_4k(tmp_path):
+    _, files = _jobs(tmp_path, "release")
+    assert files["patched-max-vhe.yaml"]["metadata"]["rig.page_size"] == "4k"
+    assert "4 KiB pages" in files["patched-max-vhe.yaml"]["job_name"]
+    assert {"rig_page_size": "4k"} in files["device-max-vhe.yaml"]["static_info"]
+
+
+def test_device_command_keeps_the_jobs_page_size(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    out, files = _jobs(tmp_path, "release-64k")
+    assert lava_jobs.main(["device", str(out / "patched-64k-max-vhe.yaml"),
+                           "--out", str(tmp_path / "d.yaml")]) == 0
+    assert yaml.safe_load((tmp_path / "d.yaml").read_text()) == files["device-max-vhe-64k.yaml"]
+
+
+def test_64k_jobs_and_devices_pass_lavas_schema(tmp_path):
+    schemas = pytest.importorskip("lava_common.schemas")
+    device_schema = pytest.importorskip("lava_common.schemas.device")
+    _, files = _jobs(tmp_path, "debug-64k")
+    schemas.validate(files["patched-debug-64k-max-vhe.yaml"], strict=True)
+    device_schema.validate(files["device-max-vhe-64k.yaml"])
