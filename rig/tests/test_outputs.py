@@ -204,3 +204,31 @@ def test_html_is_rendered_by_an_autoescaping_template():
     strings = [n.value for n in ast.walk(tree)
                if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert not [s for s in strings if re.search(r"<[A-Za-z/!]", s)]
+
+
+class _RowWidths(HTMLParser):
+    """The width (in columns, colspan counted) of each row of a table."""
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append(0)
+        elif tag in ("td", "th"):
+            self.rows[-1] += int(dict(attrs).get("colspan") or 1)
+
+
+def test_html_matrix_rows_line_up_with_their_columns(run):
+    """An n/a entry spans its kernel's cells, so the next kernel's results
+    stay under its own headers (the sample's baseline X-2 is n/a, the
+    patched one is not)."""
+    assert "X-2" in run.verdicts["baseline"].not_applicable
+    assert "X-2" not in run.verdicts["patched"].not_applicable
+    page = output_html.render(run)
+    matrix = page[page.index("<h2>Requirements</h2>"):page.index("<h2>Cells</h2>")]
+    p = _RowWidths()
+    p.feed(matrix)
+    head, *rows = p.rows
+    assert head == 3 + sum(1 + len(run.cells_of(k)) for k in run.kernels)
+    assert rows and all(w == head for w in rows), (head, sorted(set(rows)))
