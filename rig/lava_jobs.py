@@ -309,6 +309,7 @@ def cmd_jobs(args):
             return EXIT_INPUT
     build = os.path.abspath(args.build)
     suffix = variants.suffix(args.variant)
+    pages = variants.page_size(args.variant)
     os.makedirs(args.out, exist_ok=True)
     nvgrace = os.environ.get("RIG_NVGRACE", "1") == "1"
     for cell, cpu, mode, mte in cells:
@@ -328,7 +329,6 @@ def cmd_jobs(args):
                 return EXIT_INPUT
             path = os.path.join(args.out, f"{kernel}-{cell}.yaml")
             _write(path, dump_yaml(job, JOB_HEADER.format(what=f"{kernel} in {cell}")))
-            pages = variants.page_size(args.variant)
             _write(os.path.join(args.out, device_file(cell, pages)),
                    dump_yaml(render_device(job["context"], pages), DEVICE_HEADER))
             print(f"jobs: {path}")
@@ -444,14 +444,13 @@ HARDWARE_HEADER = """\
 # certify and a Debian arm64 NFS root with python3, python3-jinja2, curl,
 # tar and kmod (the deploy/boot pair is the usual tftp + grub one; use
 # u-boot, or deploy to ssh for a host that already runs the kernel, as
-# your lab does). The test
-# downloads build/kselftest-pfnmap.tar.gz, loads the test PFNMAP provider
-# (PROVIDER_URL: a test_pfnmap.ko built for this kernel, else the kernel's
-# own module) on the carve-out PROVIDER_BASE/PROVIDER_SIZE, runs
-# run_kselftest.sh, writes the report with report.py hardware, gives every
-# case to LAVA and uploads report/ to UPLOAD_URL. Without a carve-out the
-# test-pfnmap-provider case fails: the requirements the provider backs
-# cannot be judged.
+# your lab does). The test downloads build/kselftest-pfnmap.tar.gz, loads
+# the test PFNMAP provider (PROVIDER_URL: a test_pfnmap.ko built for this
+# kernel, else the kernel's own module) on the carve-out
+# PROVIDER_BASE/PROVIDER_SIZE, runs run_kselftest.sh, writes the report
+# with report.py hardware, gives every case to LAVA and uploads report/ to
+# UPLOAD_URL. Without a carve-out the test-pfnmap-provider case fails: the
+# requirements the provider backs cannot be judged.
 """
 
 # The provider, as the rig's init loads it (rig/guest/init), with its ENV

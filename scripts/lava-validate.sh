@@ -45,8 +45,7 @@ while read -r cell _; do
 	case "$cell" in ''|'#'*) continue ;; esac
 	: >"$art/lava/dtb/$cell.dtb"
 done <"$top/rig/matrix.tsv"
-variants=(release debug release-64k debug-64k)
-for variant in "${variants[@]}"; do
+for variant in $($py "$top/rig/variants.py" names); do
 	suffix=$($py "$top/rig/variants.py" suffix "$variant")
 	for k in baseline patched; do
 		mkdir -p "$art/kernels/$k$suffix/arch/arm64/boot" "$art/initramfs"
