@@ -457,7 +457,8 @@ def run_hardware_steps(tmp_path, env=None, real_report=False, **kw):
     for name in ("insmod", "modprobe", "mount", "lava-test-case", "lava-test-reference"):
         (stubs / name).write_text(MODULE_STUB if name in ("insmod", "modprobe") else STUB)
         (stubs / name).chmod(0o755)
-    (stubs / "dmesg").write_text("#!/bin/sh\necho 'pfnmap-suite: begin'\necho 'pfnmap-suite: end'\n")
+    (stubs / "dmesg").write_text(
+        "#!/bin/sh\necho 'pfnmap-suite: begin'\necho 'pfnmap-suite: end'\n")
     (stubs / "dmesg").chmod(0o755)
     definition = hardware_definition(lava_jobs.hardware_job(hardware_args(
         kselftest_url=f"file://{tarball}", **kw)))
@@ -533,7 +534,8 @@ def test_hardware_uploads_the_report(tmp_path):
     uploaded = tmp_path / "uploads" / "pfnmap-report.tar.gz"
     with tarfile.open(uploaded) as t:
         assert "report/summary.json" in t.getnames()
-    assert f"lava-test-reference report-upload --result pass --reference {url}pfnmap-report.tar.gz" in calls
+    assert (f"lava-test-reference report-upload --result pass "
+            f"--reference {url}pfnmap-report.tar.gz") in calls
 
 
 def test_hardware_upload_that_fails_fails_its_case(tmp_path):
