@@ -216,11 +216,16 @@ def cell_timeout_for(build, variant="release", tests="*"):
     return max(base, need // scale)
 
 
+# How a job's name spells variants.page_size().
+PAGE_WORDS = {"4k": "4 KiB pages", "64k": "64 KiB pages"}
+
+
 def qemu_job(cell, cpu, mode, mte, kernel, argv, urls, variant="release", cell_timeout=None):
     """One LAVA job (a dict) for one kernel in one cell. @cell_timeout is
     cell_timeout_for()'s, unscaled (default RIG_CELL_TIMEOUT or 2400)."""
     ctx, images, append = lava_parts(argv)
     scale = timeout_scale(variant)
+    pages = variants.page_size(variant)
     boot_timeout = int(os.environ.get("RIG_BOOT_TIMEOUT", "180"))
     if cell_timeout is None:
         cell_timeout = int(os.environ.get("RIG_CELL_TIMEOUT", "2400"))
@@ -240,7 +245,10 @@ def qemu_job(cell, cpu, mode, mte, kernel, argv, urls, variant="release", cell_t
         lava_images["dtb"] = {"image_arg": "-dtb {dtb}", "url": urls["dtb"]}
     return OrderedDict([
         ("device_type", "qemu"),
-        ("job_name", f"pfnmap conformance: {kernel} in {cell} (cpu {cpu}, {mode}, mte {mte})"),
+        # The page size is in the name too: a 4K and a 64K run of one
+        # kernel in one cell must not look alike in a lab's job list.
+        ("job_name", f"pfnmap conformance: {kernel} in {cell} "
+                     f"(cpu {cpu}, {mode}, mte {mte}, {PAGE_WORDS[pages]})"),
         ("timeouts", {"job": _t(deploy_timeout + silence + cell_timeout + 300),
                       "connections": {"lava-test-monitor": _t(boot_timeout)}}),
         ("visibility", "public"),
@@ -248,7 +256,7 @@ def qemu_job(cell, cpu, mode, mte, kernel, argv, urls, variant="release", cell_t
         ("context", ctx),
         ("metadata", {"rig.kernel": kernel, "rig.cell": cell, "rig.cpu": cpu,
                       "rig.mode": mode, "rig.mte": mte, "rig.variant": variant,
-                      "rig.job": name}),
+                      "rig.page_size": pages, "rig.job": name}),
         ("actions", [
             {"deploy": OrderedDict([("to", "tmpfs"), ("timeout", _t(deploy_timeout)),
                                     ("images", lava_images)])},
@@ -278,6 +286,10 @@ def dump_yaml(data, header=""):
     class Dumper(yaml.SafeDumper):
         pass
     Dumper.add_representer(OrderedDict, lambda d, v: d.represent_dict(v.items()))
+    # A multi-line shell step reads as the script it is, not as one
+    # quoted line of "\n"s (PyYAML picks another style where it must).
+    Dumper.add_representer(str, lambda d, v: d.represent_scalar(
+        "tag:yaml.org,2002:str", v, style="|" if "\n" in v else None))
     return header + yaml.dump(data, Dumper=Dumper, sort_keys=False,
                               default_flow_style=False, width=4096)
 
@@ -297,6 +309,7 @@ def cmd_jobs(args):
             return EXIT_INPUT
     build = os.path.abspath(args.build)
     suffix = variants.suffix(args.variant)
+    pages = variants.page_size(args.variant)
     os.makedirs(args.out, exist_ok=True)
     nvgrace = os.environ.get("RIG_NVGRACE", "1") == "1"
     for cell, cpu, mode, mte in cells:
@@ -316,8 +329,8 @@ def cmd_jobs(args):
                 return EXIT_INPUT
             path = os.path.join(args.out, f"{kernel}-{cell}.yaml")
             _write(path, dump_yaml(job, JOB_HEADER.format(what=f"{kernel} in {cell}")))
-            _write(os.path.join(args.out, f"device-{cell}.yaml"),
-                   dump_yaml(render_device(job["context"]), DEVICE_HEADER))
+            _write(os.path.join(args.out, device_file(cell, pages)),
+                   dump_yaml(render_device(job["context"], pages), DEVICE_HEADER))
             print(f"jobs: {path}")
     return EXIT_OK
 
@@ -339,9 +352,16 @@ def device_options(ctx):
     return opts, list(ctx.get("extra_options") or [])
 
 
-def render_device(ctx):
+def device_file(cell, pages):
+    """The file name of a cell's device: the 4K one keeps the plain name
+    (lava-smoke.sh and the README use it)."""
+    return f"device-{cell}.yaml" if pages == "4k" else f"device-{cell}-{pages}.yaml"
+
+
+def render_device(ctx, pages="4k"):
     """The device YAML (a dict) lava-run needs: what base.jinja2, qemu.jinja2
-    and qemu-rig.jinja2 render for arch arm64 and this job context."""
+    and qemu-rig.jinja2 render for arch arm64 and this job context, and
+    the page size of the kernels it is for (variants.page_size())."""
     if ctx.get("arch") not in ("arm64", "aarch64"):
         raise InputError(f"the rig's device is arm64 only, not {ctx.get('arch')}")
     options, extra = device_options(ctx)
@@ -363,6 +383,11 @@ def render_device(ctx):
             "failure_retry": 1, "boot_retry": 1}),
         ("parameters", {"pass": None}),
         ("available_architectures", ["arm64", "aarch64"]),
+        # QEMU's command is the same for both page sizes; static_info is
+        # LAVA's free-form description of a device (exported to test
+        # shells as LAVA_STATIC_INFO_*), so the file says which kernels it
+        # was written for. A shell variable's name: no dot.
+        ("static_info", [{"rig_page_size": pages}]),
         ("actions", {
             "deploy": {"connections": {"serial": None},
                        "methods": {"image": {"parameters": {"guest": {
@@ -382,7 +407,8 @@ def cmd_device(args):
     try:
         with open(args.job, encoding="utf-8") as f:
             job = yaml.safe_load(f)
-        text = dump_yaml(render_device(job.get("context") or {}), DEVICE_HEADER)
+        pages = (job.get("metadata") or {}).get("rig.page_size", "4k")
+        text = dump_yaml(render_device(job.get("context") or {}, pages), DEVICE_HEADER)
     except (OSError, yaml.YAMLError, InputError, AttributeError) as e:
         print(f"device: {args.job}: {e}", file=sys.stderr)
         return EXIT_INPUT
@@ -415,33 +441,116 @@ def cmd_dtb(args):
 HARDWARE_HEADER = """\
 # LAVA job TEMPLATE for a real arm64 host, generated by rig/lava_jobs.py.
 # Replace every CHANGE-ME: the device type of your lab, the kernel to
-# certify and a Debian arm64 NFS root with python3, curl, tar and kmod (the
-# deploy/boot pair is the usual tftp + grub one; use u-boot, or deploy to
-# ssh for a host that already runs the kernel, as your lab does). The test
-# downloads build/kselftest-pfnmap.tar.gz, runs run_kselftest.sh, writes
-# the report with report.py hardware and gives every case to LAVA.
+# certify and a Debian arm64 NFS root with python3, python3-jinja2, curl,
+# tar and kmod (the deploy/boot pair is the usual tftp + grub one; use
+# u-boot, or deploy to ssh for a host that already runs the kernel, as
+# your lab does). The test downloads build/kselftest-pfnmap.tar.gz, loads
+# the test PFNMAP provider (PROVIDER_URL: a test_pfnmap.ko built for this
+# kernel, else the kernel's own module) on the carve-out
+# PROVIDER_BASE/PROVIDER_SIZE, runs run_kselftest.sh, writes the report
+# with report.py hardware, gives every case to LAVA and uploads report/ to
+# UPLOAD_URL. Without a carve-out the test-pfnmap-provider case fails: the
+# requirements the provider backs cannot be judged.
 """
+
+# The provider, as the rig's init loads it (rig/guest/init), with its ENV
+# line first in results.tap so that report.py knows. No carve-out is a
+# failed case with the reason, not a silent skip: a certifier must see
+# that the provider-backed requirements were not judged.
+PROVIDER_STEP = """\
+provider=failed-to-load
+if [ -z "$PROVIDER_BASE" ] || [ -z "$PROVIDER_SIZE" ]; then
+  provider=none
+  echo "pfnmap: PROVIDER_BASE and PROVIDER_SIZE are not set: the test PFNMAP provider is not \
+loaded, so the requirements it backs cannot be judged. Configure a carve-out (RAM the kernel \
+does not use: boot with mem= below the RAM size, or a no-map reserved-memory node) and give \
+its base and size."
+elif [ -n "$PROVIDER_URL" ]; then
+  if curl -fsSL -o test_pfnmap.ko "$PROVIDER_URL" &&
+     insmod test_pfnmap.ko base="$PROVIDER_BASE" size="$PROVIDER_SIZE"; then
+    provider=test_pfnmap
+  else
+    echo "pfnmap: the provider from PROVIDER_URL ($PROVIDER_URL) did not download or load"
+  fi
+else
+  echo "pfnmap: no PROVIDER_URL: loading the kernel's own test_pfnmap module"
+  if modprobe test_pfnmap base="$PROVIDER_BASE" size="$PROVIDER_SIZE"; then
+    provider=test_pfnmap
+  else
+    echo "pfnmap: modprobe test_pfnmap failed"
+  fi
+fi
+if [ "$provider" = test_pfnmap ]; then
+  echo "# ENV: provider=test_pfnmap base=$PROVIDER_BASE size=$PROVIDER_SIZE" >results.tap
+  lava-test-case test-pfnmap-provider --result pass
+else
+  echo "# ENV: provider=$provider" >results.tap
+  lava-test-case test-pfnmap-provider --result fail
+fi"""
+
+# report.py's exit status is the verdict: only 0 passes (1 failed
+# expectations, 2 unreadable input, 3 incomplete).
+REPORT_STEP = """\
+rc=0
+python3 pfnmap-report/report.py hardware results.tap --out report --console dmesg.log \
+--kernel "$KERNEL_NAME" --where "$WHERE" || rc=$?
+echo "pfnmap: report.py hardware: exit $rc (0 expectations met, 1 an expectation failed, \
+2 unreadable input, 3 incomplete)"
+if [ "$rc" = 0 ]; then
+  lava-test-case report-expectations --result pass
+else
+  lava-test-case report-expectations --result fail
+fi"""
+
+# Why curl -T: LAVA carries no file off a device (lava-test-reference
+# only records a URL), so the tarball goes by HTTP PUT to a store the lab
+# runs, and lava-test-reference puts its address in LAVA's results, where
+# a certifier finds it from the job. A URL ending in "/" gets the file's
+# name, as curl -T does.
+UPLOAD_STEP = """\
+if [ -z "$UPLOAD_URL" ]; then
+  echo "pfnmap: UPLOAD_URL is not set: report/ is not uploaded and stays on the device only"
+  lava-test-case report-upload --result skip
+elif tar -czf pfnmap-report.tar.gz report && curl -fsS -T pfnmap-report.tar.gz "$UPLOAD_URL"; then
+  case "$UPLOAD_URL" in */) ref="${UPLOAD_URL}pfnmap-report.tar.gz" ;; *) ref="$UPLOAD_URL" ;; esac
+  lava-test-reference report-upload --result pass --reference "$ref"
+else
+  echo "pfnmap: report/ was not uploaded to $UPLOAD_URL"
+  lava-test-case report-upload --result fail
+fi"""
+
+
+def hardware_params(args):
+    params = OrderedDict([
+        ("KSELFTEST_URL", args.kselftest_url), ("KERNEL_NAME", args.kernel_name),
+        ("WHERE", args.where), ("PROVIDER_URL", args.provider_url),
+        ("PROVIDER_BASE", args.provider_base), ("PROVIDER_SIZE", args.provider_size),
+        ("VFIO_BDF", args.vfio_bdf), ("UPLOAD_URL", args.upload_url)])
+    # LAVA writes each as NAME='value' into the test's shell script.
+    for name, value in params.items():
+        if "'" in value:
+            raise InputError(f"{name} must not contain a single quote "
+                             f"(LAVA writes it as {name}='...'): {value}")
+    return params
 
 
 def hardware_job(args):
+    # The steps run in the test definition's own folder on the device.
     steps = [
-        'curl -fsSL -o /tmp/kselftest-pfnmap.tar.gz "$KSELFTEST_URL"',
-        "tar -C /tmp -xzf /tmp/kselftest-pfnmap.tar.gz",
-        "cd /tmp/kselftest_install",
+        'curl -fsSL -o kselftest-pfnmap.tar.gz "$KSELFTEST_URL"',
+        "tar -xzf kselftest-pfnmap.tar.gz",
+        "cd kselftest_install",
         "mount -t debugfs none /sys/kernel/debug 2>/dev/null || true",
-        'if [ -n "$PROVIDER_BASE" ]; then modprobe test_pfnmap base="$PROVIDER_BASE" '
-        'size="$PROVIDER_SIZE" || lava-test-case test-pfnmap-provider --result fail; fi',
+        PROVIDER_STEP,
         'if [ -n "$VFIO_BDF" ]; then export VFIO_SELFTESTS_BDF="$VFIO_BDF"; '
         'vfio/setup.sh -d nvgrace_gpu_vfio_pci "$VFIO_BDF" || true; fi',
         # The kernel log between the two markers is the suite's (splats).
         'echo "pfnmap-suite: begin" >/dev/kmsg',
-        "./run_kselftest.sh | tee results.tap",
+        "./run_kselftest.sh | tee -a results.tap",
         'echo "pfnmap-suite: end" >/dev/kmsg',
         # A splat report.py finds in the kernel log fails the run.
         "dmesg >dmesg.log 2>&1 || true",
-        'if python3 pfnmap-report/report.py hardware results.tap --out report --console dmesg.log '
-        '--kernel "$KERNEL_NAME" --where "$WHERE"; then lava-test-case report-expectations '
-        '--result pass; else lava-test-case report-expectations --result fail; fi',
+        REPORT_STEP,
         # One LAVA result per case of the rig's own parse, so LAVA and the
         # report cannot disagree.
         "python3 pfnmap-report/report.py parse --json results.tap >parsed.json || true",
@@ -451,15 +560,13 @@ def hardware_job(args):
         "(c[\"binary\"] + \".\" if c[\"binary\"] and c[\"name\"] != c[\"binary\"] else \"\") + c[\"name\"])) "
         "for f in json.load(open(sys.argv[1]))[\"files\"] for c in f[\"cases\"]]' parsed.json "
         "| while read -r result name; do lava-test-case \"$name\" --result \"$result\"; done",
+        UPLOAD_STEP,
     ]
     definition = OrderedDict([
         ("metadata", {"format": "Lava-Test Test Definition 1.0", "name": "kselftest-pfnmap",
                       "description": "KVM/arm64 cacheable PFNMAP conformance suite "
                                      "(kselftest tarball + report.py hardware)"}),
-        ("params", OrderedDict([
-            ("KSELFTEST_URL", args.kselftest_url), ("KERNEL_NAME", args.kernel_name),
-            ("WHERE", args.where), ("PROVIDER_BASE", args.provider_base),
-            ("PROVIDER_SIZE", args.provider_size), ("VFIO_BDF", args.vfio_bdf)])),
+        ("params", hardware_params(args)),
         ("run", {"steps": steps}),
     ])
     return OrderedDict([
@@ -665,10 +772,13 @@ def main(argv=None):
                    help="the rig's build folder, {build} in the URLs (default: %(default)s)")
     p.add_argument("--kernels", default="baseline patched", metavar='"K..."')
     p.add_argument("--cells", default="", metavar='"C..."', help="default: all of rig/matrix.tsv")
-    p.add_argument("--variant", default="release", choices=("release", "debug"))
+    p.add_argument("--variant", default="release", choices=variants.VARIANTS,
+                   help="-64k: the 64 KiB page kernels (build/kernels/patched-64k ...)")
     p.add_argument("--tests", default="*", metavar="GLOB", help="kselftest-list entries")
     p.add_argument("--kernel-url", default="file://{build}/kernels/{kernel}/arch/arm64/boot/Image",
-                   metavar="URL", help="{build}, {kernel} (with -debug), {cell} are replaced")
+                   metavar="URL",
+                   help="{build}, {kernel} (with the variant's suffix: -debug, -64k, "
+                        "-debug-64k), {cell} are replaced")
     p.add_argument("--initrd-url", default="file://{build}/initramfs/{kernel}.cpio.gz",
                    metavar="URL")
     p.add_argument("--dtb-url", default="file://{build}/lava/dtb/{cell}.dtb", metavar="URL",
@@ -687,6 +797,13 @@ def main(argv=None):
     p.add_argument("--provider-base", default="",
                    help="test_pfnmap range outside the linear map ('' = no provider)")
     p.add_argument("--provider-size", default="")
+    p.add_argument("--provider-url", default="", metavar="URL",
+                   help="test_pfnmap.ko built for the kernel to certify "
+                        "(scripts/build-provider-module.sh; the rig's are "
+                        "build/provider/<kernel>/test_pfnmap.ko); '' = modprobe the kernel's own")
+    p.add_argument("--upload-url", default="", metavar="URL",
+                   help="where the test PUTs report/ as pfnmap-report.tar.gz (curl -T; a URL "
+                        "ending in / gets the file name); '' = not uploaded, and the log says so")
     p.add_argument("--vfio-bdf", default="", help="the GPU for the VFIO tests ('' = skip them)")
     p.set_defaults(func=cmd_hardware)
 

@@ -9,6 +9,7 @@ same tests several times slower (RIG_DEBUG_TIMEOUT_SCALE, default 3).
 
   python3 rig/variants.py suffix debug-64k    ->  -debug-64k
   python3 rig/variants.py scale debug         ->  3
+  python3 rig/variants.py names               ->  release debug release-64k debug-64k
 """
 import os
 import sys
@@ -28,6 +29,12 @@ def suffix(variant):
     return ("-debug" if base == "debug" else "") + (f"-{pages}" if pages else "")
 
 
+def page_size(variant):
+    """The kernel's page size: "4k", or "64k" for a -64k variant."""
+    check(variant)
+    return "64k" if variant.endswith("-64k") else "4k"
+
+
 def timeout_scale(variant):
     check(variant)
     if variant.startswith("debug"):
@@ -36,6 +43,9 @@ def timeout_scale(variant):
 
 
 def main(argv):
+    if argv == ["names"]:
+        print(" ".join(VARIANTS))
+        return 0
     if len(argv) != 2 or argv[0] not in ("suffix", "scale"):
         print(__doc__.strip(), file=sys.stderr)
         return 2

@@ -21,7 +21,7 @@ PKGS=(
 	linux-source-6.12 bc bison flex libssl-dev libelf-dev cpio
 	ccache make rsync xz-utils python3 python3-pytest python3-jsonschema
 	device-tree-compiler kmod git perl file util-linux procps
-	lava-dispatcher gdb-multiarch python3-hypothesis
+	lava-dispatcher gdb-multiarch python3-hypothesis python3-jinja2 python3-yaml
 )
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}

@@ -8,7 +8,8 @@ usage() {
 	cat <<USAGE
 usage: $0 [--out DIR]
   Generates the jobs of every cell of rig/matrix.tsv for both kernels and
-  both variants, and the real-hardware template, into DIR (default:
+  every variant of rig/variants.py (release, debug, and both with 64 KiB
+  pages), and the real-hardware template, into DIR (default:
   build/lava/validate) against empty stand-in artefacts, and validates
   them. The hardware template is checked against the schema only: there is
   no device of its type here. lava-run needs root (sudo -n otherwise).
@@ -44,12 +45,13 @@ while read -r cell _; do
 	case "$cell" in ''|'#'*) continue ;; esac
 	: >"$art/lava/dtb/$cell.dtb"
 done <"$top/rig/matrix.tsv"
-for k in baseline patched baseline-debug patched-debug; do
-	mkdir -p "$art/kernels/$k/arch/arm64/boot" "$art/initramfs"
-	: >"$art/kernels/$k/arch/arm64/boot/Image"
-	: >"$art/initramfs/$k.cpio.gz"
-done
-for variant in release debug; do
+for variant in $($py "$top/rig/variants.py" names); do
+	suffix=$($py "$top/rig/variants.py" suffix "$variant")
+	for k in baseline patched; do
+		mkdir -p "$art/kernels/$k$suffix/arch/arm64/boot" "$art/initramfs"
+		: >"$art/kernels/$k$suffix/arch/arm64/boot/Image"
+		: >"$art/initramfs/$k$suffix.cpio.gz"
+	done
 	$py "$top/rig/lava_jobs.py" jobs --out "$out/jobs" --build "$art" --variant "$variant" >/dev/null
 done
 $py "$top/rig/lava_jobs.py" hardware --out "$out/jobs/hardware-arm64.yaml" >/dev/null
@@ -67,11 +69,15 @@ n=0
 for job in "${jobs[@]}"; do
 	name=$(basename "$job" .yaml)
 	[ "$name" != hardware-arm64 ] || continue
+	# KERNEL[-debug][-64k]-CELL; a 64K job has its own device
+	# (lava_jobs.device_file()).
 	cell=${name#*-}
 	cell=${cell#debug-}
+	pages=
+	case "$cell" in 64k-*) cell=${cell#64k-} pages=-64k ;; esac
 	id="rig-validate-$$-$name"
 	if ! "${root[@]}" lava-run --validate --job-id "$id" --output-dir "$out/validate/$name" \
-		--device "$out/jobs/device-$cell.yaml" "$job" >"$out/validate-$name.log" 2>&1; then
+		--device "$out/jobs/device-$cell$pages.yaml" "$job" >"$out/validate-$name.log" 2>&1; then
 		grep -E '"lvl": "(error|results)"' "$out/validate-$name.log" >&2 || tail -n5 "$out/validate-$name.log" >&2
 		echo "lava-validate: $name: lava-run --validate failed (log: $out/validate-$name.log)" >&2
 		fail=1

@@ -11,6 +11,10 @@ kst="$1/kselftest_install"
 [ -x "$kst/run_kselftest.sh" ] || { echo "package-kselftest: no kselftest install in $1" >&2; exit 1; }
 
 mkdir -p "$kst/pfnmap-report"
-cp "$top"/rig/*.py "$kst/pfnmap-report/"
+# The reporter and the data files it reads beside itself (console_scan.py
+# cannot even be imported without splat-patterns; report.html comes from
+# templates/).
+cp "$top"/rig/*.py "$top/rig/splat-patterns" "$kst/pfnmap-report/"
+cp -r "$top/rig/templates" "$kst/pfnmap-report/"
 tar -C "$(dirname "$kst")" -czf "$2" "$(basename "$kst")"
 echo "package-kselftest: $2"

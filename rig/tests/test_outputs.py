@@ -1,6 +1,7 @@
 """summary.json, junit.xml and report.html from the sample run."""
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -132,3 +133,102 @@ def test_html(run, tmp_path):
     assert not any(l.startswith("/") for l in p.links if l)
     assert page.count("<summary>QEMU command</summary>") == len(run.cells)
     assert "<script" not in page and "<link" not in page  # self-contained
+
+
+class _Tags(HTMLParser):
+    """Every start tag with its attributes, and all text, as a browser
+    would read them (entities decoded)."""
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+# No "/" in the names that become folder names.
+EVIL_KERNEL = '<script>k"&\''
+EVIL_CELL = 'c"><b onmouseover=alert(1) x="'
+EVIL_CASE = '<script>alert("case")</script>'
+EVIL_TEXT = '"><img src=x onerror=alert(2)><script>alert("text")</script>'
+
+
+def test_html_escapes_every_name_and_text(sample_run, tmp_path):
+    """What the kernel under test prints (case names, reasons, ENV values)
+    and what the user names (kernels, cells, where) is text on the page,
+    never markup: no tag, no attribute comes from it."""
+    from conftest import binary_tap, framed, write_cell
+    run_json = sample_run / "run.json"
+    meta = json.loads(run_json.read_text())
+    meta["host"]["where"] = EVIL_TEXT
+    meta["kernels"][EVIL_KERNEL] = {"source_version": EVIL_TEXT, "patches": [EVIL_TEXT],
+                                    "variant": EVIL_TEXT, "series_applied": True}
+    run_json.write_text(json.dumps(meta))
+    tap = framed(binary_tap("kvm:pfnmap_cap_test", [
+        (EVIL_CASE, "CAP-1", "not ok"),
+        ("cap.skipped", "CAP-2", "ok # SKIP " + EVIL_TEXT)], env=f"cap=1 note={EVIL_TEXT}"),
+        env=(f"kernel={EVIL_TEXT}",))
+    write_cell(sample_run, EVIL_KERNEL, EVIL_CELL, tap, qemu_cmdline=EVIL_TEXT,
+               status="boot-timeout", status_detail=EVIL_TEXT, tests=EVIL_TEXT)
+    run = results.load_run(sample_run)
+    page = output_html.render(run)
+    p = _Tags()
+    p.feed(page)
+    tags = {t for t, _ in p.tags}
+    assert "script" not in tags and "img" not in tags
+    assert not any(name.startswith("on") or name == "x" for _, a in p.tags for name in a)
+    assert "<script" not in page.lower()
+    # The names are there, as text, exactly.
+    text = "".join(p.text)
+    for s in (EVIL_KERNEL, EVIL_CELL, EVIL_CASE, EVIL_TEXT):
+        assert s in text, s
+    # And as attribute values (the cell's anchor, a matrix entry's title).
+    values = [v for _, a in p.tags for v in a.values() if v]
+    assert f"{EVIL_KERNEL}-{EVIL_CELL}" in values
+    assert any(EVIL_CASE in v for v in values)
+
+
+def test_html_is_rendered_by_an_autoescaping_template():
+    """The page comes from a jinja2 template with autoescape on, and the
+    module builds no markup of its own (a weak check: the escaping test
+    above is the one that matters)."""
+    import ast
+    pytest.importorskip("jinja2")
+    autoescape = output_html.environment().autoescape
+    assert autoescape is True or autoescape("report.html.j2")
+    with open(output_html.__file__, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    strings = [n.value for n in ast.walk(tree)
+               if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    assert not [s for s in strings if re.search(r"<[A-Za-z/!]", s)]
+
+
+class _RowWidths(HTMLParser):
+    """The width (in columns, colspan counted) of each row of a table."""
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append(0)
+        elif tag in ("td", "th"):
+            self.rows[-1] += int(dict(attrs).get("colspan") or 1)
+
+
+def test_html_matrix_rows_line_up_with_their_columns(run):
+    """An n/a entry spans its kernel's cells, so the next kernel's results
+    stay under its own headers (the sample's baseline X-2 is n/a, the
+    patched one is not)."""
+    assert "X-2" in run.verdicts["baseline"].not_applicable
+    assert "X-2" not in run.verdicts["patched"].not_applicable
+    page = output_html.render(run)
+    matrix = page[page.index("<h2>Requirements</h2>"):page.index("<h2>Cells</h2>")]
+    p = _RowWidths()
+    p.feed(matrix)
+    head, *rows = p.rows
+    assert head == 3 + sum(1 + len(run.cells_of(k)) for k in run.kernels)
+    assert rows and all(w == head for w in rows), (head, sorted(set(rows)))

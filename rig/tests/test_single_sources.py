@@ -94,3 +94,12 @@ def test_variant_names_and_scale(monkeypatch):
     r = subprocess.run([sys.executable, os.path.join(RIG, "variants.py"), "suffix", "fast"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "unknown variant 'fast'" in r.stderr
+
+
+def test_variant_page_sizes_and_names():
+    import variants
+    assert [variants.page_size(v) for v in variants.VARIANTS] == ["4k", "4k", "64k", "64k"]
+    # lava-validate.sh takes the list from here.
+    r = subprocess.run([sys.executable, os.path.join(RIG, "variants.py"), "names"],
+                       capture_output=True, text=True, check=True)
+    assert r.stdout.split() == list(variants.VARIANTS)
