@@ -72,7 +72,8 @@ class Cell:
         by_id = {}
         for case in self.cases:
             for req_id in case.requirements:
-                by_id.setdefault(req_id, []).append(case.result)
+                by_id.setdefault(req_id, []).append(
+                    reqs.counted(req_id, case.result, self.variant))
         return {i: reqs.aggregate(r) for i, r in by_id.items()}
 
 
@@ -358,7 +359,8 @@ def evaluate(run):
     ids = requirement_ids(run)
     for req_id in ids:
         run.requirements[req_id] = {
-            k: reqs.aggregate(c.result for cell in run.cells_of(k) for c in cell.cases
+            k: reqs.aggregate(reqs.counted(req_id, c.result, cell.variant)
+                              for cell in run.cells_of(k) for c in cell.cases
                               if req_id in c.requirements)
             for k in run.kernels}
     unknown = [i for i in ids if i not in reqs.TITLES]

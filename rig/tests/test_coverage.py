@@ -29,7 +29,9 @@ def all_requirements(results_by_id=None, env="cap=1 mte=1 s2view=yes", init=("mt
 
 
 def load(tmp_path, cells, qemu=None, **run_json):
-    """cells: {(kernel, cell): (results.tap text, cell.json extras)}."""
+    """cells: {(kernel, cell): (results.tap text, cell.json extras)}. The
+    kernels are debug builds unless told, so DBG-1 passes count."""
+    run_json.setdefault("kernels", {k: {"variant": "debug"} for k, _ in cells})
     run_dir = write_run(tmp_path / "r", qemu=qemu, **run_json)
     for (kernel, cell), (text, meta) in cells.items():
         write_cell(run_dir, kernel, cell, text, **meta)
@@ -41,6 +43,22 @@ def test_everything_passing_is_conformant(tmp_path):
     v = run.verdicts["patched"]
     assert (v.verdict, v.deciding, v.incomplete, v.not_applicable) == ("conformant", [], [], {})
     assert run.expectations_met
+
+
+@pytest.mark.parametrize("variant", ["release", "release-64k", ""])
+def test_dbg1_passes_count_only_on_a_debug_kernel(tmp_path, variant):
+    """SPEC DBG-1 counts only in a debug cell: a release kernel's pass is
+    no evidence (no KASAN to see a use-after-free), but its failure is."""
+    run = load(tmp_path, {("patched", "hw"): (all_requirements(), {})},
+               kernels={"patched": {"variant": variant}})
+    v = run.verdicts["patched"]
+    assert run.requirements["DBG-1"]["patched"] == "skip"
+    assert v.verdict == "conformant"
+    assert v.not_applicable == {"DBG-1": "no debug (KASAN, lockdep) kernel in this run"}
+    failed = load(tmp_path / "f", {("patched", "hw"): (all_requirements({"DBG-1": "not ok"}), {})},
+                  kernels={"patched": {"variant": variant}})
+    assert failed.requirements["DBG-1"]["patched"] == "fail"
+    assert failed.verdicts["patched"].verdict == "non-conformant"
 
 
 def test_not_applicable_names_the_missing_feature(tmp_path):

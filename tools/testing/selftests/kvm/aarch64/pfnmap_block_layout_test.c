@@ -15,6 +15,18 @@
  *
  * The memory is Device-nGnRE with VM_ALLOW_ANY_UNCACHED (Normal-NC at stage
  * 2), so that every CPU maps it, FWB or not.
+ *
+ * The largest-block case does the same one level up: two of the granule's
+ * largest blocks (1 GiB with 4 KiB pages) whose first one's last page
+ * breaks the layout, the page a proof that samples every 2 MiB misses.
+ * There the guest reads the first page of each 2 MiB and every page of the
+ * broken 2 MiB, and stage 2 must hold pages over that 2 MiB.
+ *
+ * The memslot cases keep the mapping whole and break what the memslot
+ * allows instead: a memslot that ends inside the block (the guest's read
+ * past its end must exit to user space, not read the block's memory), and
+ * a memslot whose IPA is a page off its user address's block alignment
+ * (every page must read its own data).
  */
 #include <errno.h>
 #include <unistd.h>
@@ -168,6 +180,224 @@ TEST_F_TIMEOUT(layout, every_page_reads_its_pfn_and_no_block_covers_a_break, 240
 		ASSERT_STREQ(page_size, sum.largest)
 			TH_LOG(BLOCK_OVER_BREAK_FORMAT, ipa, sum.largest, PAGE);
 	}
+}
+
+/* ---- the largest block broken by its last page ---- */
+
+/* Guest parameters of the sampled read, set with sync_global_to_guest(). */
+static uint64_t g_sub, g_broken_sub;
+
+/* The first page of each PMD block, and every page of the broken one. */
+static void guest_sample(void)
+{
+	uint64_t i, v;
+
+	for (i = 0; i < g_npages; i++) {
+		if (i % (g_sub / PAGE) && i / (g_sub / PAGE) != g_broken_sub)
+			continue;
+		if (i == g_hole)
+			continue;
+		v = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * PAGE));
+		GUEST_ASSERT_EQ(v, MARK | i);
+	}
+	GUEST_DONE();
+}
+
+FIXTURE(largest) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region backing, r;
+	uint64_t bytes, block;
+};
+
+FIXTURE_VARIANT(largest) {
+	uint32_t flags;		/* which break, at TEST_PFNMAP_ODD_PAGE() */
+};
+
+/* The odd page of two blocks is the last page of the first one. */
+FIXTURE_VARIANT_ADD(largest, last_page_normal_nc) { TEST_PFNMAP_F_ODD_NC };
+FIXTURE_VARIANT_ADD(largest, last_page_read_only) { TEST_PFNMAP_F_ODD_RDONLY };
+FIXTURE_VARIANT_ADD(largest, last_page_missing) { TEST_PFNMAP_F_HOLE };
+
+FIXTURE_SETUP(largest)
+{
+	const uint32_t type = TEST_PFNMAP_TYPE_DEVICE_nGnRE;
+	struct test_pfnmap_info info;
+	const char *reason;
+	uint64_t off, i;
+	void *hva;
+
+	self->vm = NULL;
+	self->backing.fd = -1;
+	self->r.fd = -1;
+	self->backing.hva = NULL;
+	self->r.hva = NULL;
+	ksft_print_msg("REQ: BLK-2\n");
+	self->block = pfnmap_largest_block();
+	self->bytes = 2 * self->block;
+	if (!pfnmap_provider(&info, self->bytes, &reason))
+		SKIP(return, "%s", reason);
+	off = pfnmap_provider_aligned(&info, self->block);
+	if (off + self->bytes > info.size)
+		SKIP(return,
+		     "test_pfnmap region base=%#llx size=%#llx has no %#lx-aligned %#lx bytes: give it more room",
+		     info.base, info.size, self->block, self->bytes);
+
+	ASSERT_EQ(0, pfnmap_map(&self->backing, type, 0, off, self->bytes, true, NULL));
+	for (i = 0; i < self->bytes / PAGE; i++)
+		WRITE_ONCE(*(uint64_t *)((uint8_t *)self->backing.hva + i * PAGE), MARK | i);
+
+	hva = pfnmap_reserve_aligned(self->bytes, self->block);
+	ASSERT_EQ(0, pfnmap_map(&self->r, type, variant->flags | TEST_PFNMAP_F_ALLOW_ANY_UNCACHED,
+				off, self->bytes, true, hva));
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_sample, self->bytes);
+	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+				  self->bytes, self->r.hva);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, self->bytes);
+	g_npages = self->bytes / PAGE;
+	g_hole = (variant->flags & TEST_PFNMAP_F_HOLE) ? TEST_PFNMAP_ODD_PAGE(g_npages) : SKIPPED;
+	g_sub = BLOCK;
+	g_broken_sub = TEST_PFNMAP_ODD_PAGE(g_npages) * PAGE / BLOCK;
+	sync_global_to_guest(self->vm, g_npages);
+	sync_global_to_guest(self->vm, g_hole);
+	sync_global_to_guest(self->vm, g_sub);
+	sync_global_to_guest(self->vm, g_broken_sub);
+}
+
+FIXTURE_TEARDOWN(largest)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+	pfnmap_unmap(&self->backing);
+}
+
+/* 2 GiB mapped page by page by the provider: slow under emulation */
+TEST_F_TIMEOUT(largest, no_block_covers_its_last_page_and_sampled_pages_read_their_pfn, 240)
+{
+	uint64_t broken = PFNMAP_TEST_GPA + g_broken_sub * BLOCK;
+	struct ucall uc;
+	int n;
+
+	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+	/* Leaf sizes only: any kernel's dump has them */
+	n = pfnmap_s2_count(self->vm, broken, broken + BLOCK);
+	if (n == -ENODEV)
+		SKIP(return, "sampled pages read their own pfn's data; leaf sizes not checked: %s",
+		     pfnmap_no_dump_reason);
+	EXPECT_EQ(BLOCK / PAGE - !!(variant->flags & TEST_PFNMAP_F_HOLE), n)
+		TH_LOG("%d stage-2 leaves over the %lu-byte block at IPA %#lx that the block's last page breaks, want one per page",
+		       n, BLOCK, broken);
+}
+
+/* ---- memslots that do not allow a block over a qualifying mapping ---- */
+
+/* Guest parameters, set with sync_global_to_guest(). */
+static uint64_t g_gpa, g_past_end;
+
+/* Reads every page of the memslot, then the first page past its end. */
+static void guest_slot(void)
+{
+	uint64_t i, v;
+
+	for (i = 0; i < g_npages; i++) {
+		v = READ_ONCE(*(uint64_t *)(g_gpa + i * PAGE));
+		GUEST_ASSERT_EQ(v, MARK | i);
+	}
+	if (g_past_end)
+		READ_ONCE(*(uint64_t *)g_past_end);
+	GUEST_DONE();
+}
+
+FIXTURE(slot) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct pfnmap_region r;
+	uint64_t gpa, slot_bytes;
+};
+
+FIXTURE_VARIANT(slot) {
+	bool ends_inside_block;		/* memslot: the first half of the block */
+	bool ipa_a_page_off;		/* memslot IPA not congruent with its HVA */
+};
+
+FIXTURE_VARIANT_ADD(slot, memslot_ends_inside_block) { true, false };
+FIXTURE_VARIANT_ADD(slot, ipa_not_congruent_with_hva) { false, true };
+
+FIXTURE_SETUP(slot)
+{
+	const uint32_t type = TEST_PFNMAP_TYPE_DEVICE_nGnRE;
+	uint64_t map_bytes = 2 * BLOCK, off, i;
+	struct test_pfnmap_info info;
+	const char *reason;
+	void *hva;
+
+	self->vm = NULL;
+	self->r.fd = -1;
+	self->r.hva = NULL;
+	ksft_print_msg("REQ: BLK-2\n");
+	if (!pfnmap_provider(&info, map_bytes, &reason))
+		SKIP(return, "%s", reason);
+	off = pfnmap_provider_aligned(&info, BLOCK);
+	if (off + map_bytes > info.size)
+		SKIP(return,
+		     "test_pfnmap region base=%#llx size=%#llx has no block-aligned %#lx bytes: give it more room",
+		     info.base, info.size, map_bytes);
+
+	/* One mapping of two whole, aligned, contiguous blocks */
+	hva = pfnmap_reserve_aligned(map_bytes, BLOCK);
+	ASSERT_EQ(0, pfnmap_map(&self->r, type, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED, off,
+				map_bytes, true, hva));
+	for (i = 0; i < map_bytes / PAGE; i++)
+		WRITE_ONCE(*(uint64_t *)((uint8_t *)self->r.hva + i * PAGE), MARK | i);
+
+	self->gpa = PFNMAP_TEST_GPA + (variant->ipa_a_page_off ? PAGE : 0);
+	self->slot_bytes = variant->ends_inside_block ? BLOCK / 2 : map_bytes - PAGE;
+	self->vm = pfnmap_vm_create(&self->vcpu, guest_slot, map_bytes);
+	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, self->gpa,
+				  self->slot_bytes, self->r.hva);
+	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, map_bytes);
+	g_npages = self->slot_bytes / PAGE;
+	g_gpa = self->gpa;
+	g_past_end = variant->ends_inside_block ? self->gpa + self->slot_bytes : 0;
+	sync_global_to_guest(self->vm, g_npages);
+	sync_global_to_guest(self->vm, g_gpa);
+	sync_global_to_guest(self->vm, g_past_end);
+}
+
+FIXTURE_TEARDOWN(slot)
+{
+	if (self->vm)
+		kvm_vm_free(self->vm);
+	pfnmap_unmap(&self->r);
+}
+
+TEST_F_TIMEOUT(slot, every_page_reads_its_data_and_nothing_outside_the_memslot_is_mapped, 240)
+{
+	struct kvm_run *run = self->vcpu->run;
+	struct ucall uc;
+	int n;
+
+	if (!g_past_end) {
+		ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+		return;
+	}
+	/*
+	 * IPA past the memslot: no memory there, so an MMIO exit at that
+	 * address. ucalls are MMIO exits too, at another address: one there
+	 * means the read went through (or the guest failed before it).
+	 */
+	vcpu_run(self->vcpu);
+	ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason)
+		TH_LOG("the guest's read at IPA %#lx, past the memslot's end: exit %s, want KVM_EXIT_MMIO",
+		       g_past_end, exit_reason_str(run->exit_reason));
+	ASSERT_EQ(g_past_end, run->mmio.phys_addr)
+		TH_LOG("the guest's read at IPA %#lx, past the memslot's end, did not exit (next: MMIO at %#llx, ucall %lu): a block maps memory outside the memslot",
+		       g_past_end, run->mmio.phys_addr, get_ucall(self->vcpu, &uc));
+	n = pfnmap_s2_count(self->vm, g_past_end, PFNMAP_TEST_GPA + BLOCK);
+	if (n != -ENODEV)
+		EXPECT_EQ(0, n)
+			TH_LOG("%d stage-2 leaves past the memslot's end", n);
 }
 
 int main(int argc, char **argv)

@@ -5,7 +5,10 @@
  * BLK-1: a 1 GiB-aligned PFNMAP region of 2 GiB, placed at a 1 GiB-aligned
  * user address and IPA. Stage 2 must use the largest blocks of the granule
  * (1 GiB with 4 KiB pages, 512 MiB with 64 KiB pages), and every page must
- * read the host's pattern for that exact offset.
+ * read the host's pattern for that exact offset. Each block is first
+ * touched at its start in one variant, and at a page in its middle in the
+ * other: a block based on the faulting address rather than the block's
+ * start shows only there.
  *
  * The block size is checked twice: by behaviour, from the number of exits a
  * probe that touches every 2 MiB takes (works on any kernel), and exactly,
@@ -36,6 +39,8 @@
 /* Guest parameters, set with sync_global_to_guest(). */
 static uint64_t sweep_pages;
 static bool sweep_check;
+/* Non-zero: each largest block is first touched this far into it. */
+static uint64_t first_touch, largest;
 /*
  * Set after the probe when stage 2 uses pieces smaller than the largest
  * block: then only the first, a middle and the last page of each 2 MiB
@@ -55,6 +60,8 @@ static void guest_sweep(void)
 
 	/* Twice: a warm-up, then the probe proper (see the host side) */
 	for (i = 0; i < 2; i++) {
+		for (off = 0; first_touch && off < sweep_pages * PAGE; off += largest)
+			READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + off + first_touch));
 		for (off = 0; off < sweep_pages * PAGE; off += PROBE_STRIDE)
 			READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + off));
 		GUEST_SYNC(i);
@@ -128,11 +135,16 @@ FIXTURE(blk) {
 FIXTURE_VARIANT(blk) {
 	uint32_t type;
 	uint32_t flags;
+	bool first_touch_in_middle;
 };
 
-FIXTURE_VARIANT_ADD(blk, cacheable) { TEST_PFNMAP_TYPE_NORMAL_WB, 0 };
+FIXTURE_VARIANT_ADD(blk, cacheable) { TEST_PFNMAP_TYPE_NORMAL_WB, 0, false };
+FIXTURE_VARIANT_ADD(blk, cacheable_first_touch_in_middle) {
+	TEST_PFNMAP_TYPE_NORMAL_WB, 0, true };
 FIXTURE_VARIANT_ADD(blk, nc_allow_uncached) {
-	TEST_PFNMAP_TYPE_NORMAL_NC, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED };
+	TEST_PFNMAP_TYPE_NORMAL_NC, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED, false };
+FIXTURE_VARIANT_ADD(blk, nc_allow_uncached_first_touch_in_middle) {
+	TEST_PFNMAP_TYPE_NORMAL_NC, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED, true };
 
 FIXTURE_SETUP(blk)
 {
@@ -168,6 +180,11 @@ FIXTURE_SETUP(blk)
 	}
 	dsb(sy);
 	self->vm = sweep_vm(&self->vcpu, hva, BLK_BYTES, true);
+	/* Half a block and a few pages in: not aligned to any smaller block */
+	largest = pfnmap_largest_block();
+	first_touch = variant->first_touch_in_middle ? largest / 2 + 5 * PAGE : 0;
+	sync_global_to_guest(self->vm, largest);
+	sync_global_to_guest(self->vm, first_touch);
 }
 
 FIXTURE_TEARDOWN(blk)
@@ -204,8 +221,8 @@ TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_each_block_maps_its_own_pfns
 	base = stage2_exits(self->vcpu, NULL);
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	faults = stage2_exits(self->vcpu, &base);
-	ksft_print_msg("probe: %lu exits for %lu touches 2 MiB apart\n",
-		       faults, BLK_BYTES / PROBE_STRIDE);
+	ksft_print_msg("probe: %lu exits for %lu touches 2 MiB apart, each block first touched %#lx into it\n",
+		       faults, BLK_BYTES / PROBE_STRIDE, first_touch);
 	/*
 	 * Which block size stage 2 uses is the kernel's profile (SPEC BLK-1):
 	 * 6.12.117 and a stage-1-leaf kernel map remap_pfn_range() memory

@@ -376,10 +376,30 @@ FIXTURE_VARIANT_ADD(replace, device_replaced_by_nc_allow_uncached) {
 FIXTURE_VARIANT_ADD(replace, linear_replaced_by_device) {
 	NC, TEST_PFNMAP_F_LINEAR, nGnRE, NONLINEAR };
 
+/* The seed the host filled the current VMA with (sync_global_to_guest()). */
+static uint64_t g_seed;
+
+/*
+ * Reads the first word of every page: args[1] is page 0's, args[2] the
+ * first page whose word is not the current seed's (S27_PAGES if none),
+ * args[3] what that page held.
+ */
 static void guest_read_loop(void)
 {
-	for (;;)
-		GUEST_SYNC(READ_ONCE(*(uint64_t *)PFNMAP_TEST_GPA));
+	uint64_t i, v, bad, got;
+
+	for (;;) {
+		bad = S27_PAGES;
+		got = 0;
+		for (i = S27_PAGES; i-- > 0;) {
+			v = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * PAGE));
+			if (v != pfnmap_pattern(g_seed, i * PAGE / 8)) {
+				bad = i;
+				got = v;
+			}
+		}
+		GUEST_SYNC_ARGS(READ_ONCE(*(uint64_t *)PFNMAP_TEST_GPA), bad, got, 0, 0);
+	}
 }
 
 FIXTURE_SETUP(replace)
@@ -424,8 +444,12 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 		SKIP(return, "%s", reason);
 	pfnmap_fill(hva, S27_PAGES * PAGE, 1);
 	pfnmap_clean_poc((uint64_t)hva, S27_PAGES * PAGE);
+	g_seed = 1;
+	sync_global_to_guest(vm, g_seed);
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	ASSERT_EQ(pfnmap_pattern(1, 0), uc.args[1]);
+	ASSERT_EQ(S27_PAGES, uc.args[2])
+		TH_LOG("page %lu of the first VMA read %#lx", uc.args[2], uc.args[3]);
 
 	/* Same address, other kind, other pfns (offset past the first). */
 	pfnmap_unmap(&self->r);
@@ -437,6 +461,8 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 	self->r = to;
 	pfnmap_fill(hva, S27_PAGES * PAGE, 2);
 	pfnmap_clean_poc((uint64_t)hva, S27_PAGES * PAGE);
+	g_seed = 2;
+	sync_global_to_guest(vm, g_seed);
 
 	if (expect == S2T_REFUSED) {
 		ret = _vcpu_run(self->vcpu);
@@ -450,6 +476,11 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 	EXPECT_EQ(pfnmap_pattern(2, 0), uc.args[1])
 		TH_LOG("guest read %#lx: stale data from the replaced VMA (want %#lx)",
 		       uc.args[1], pfnmap_pattern(2, 0));
+	/* Every page, not only the first: each had its own stage-2 entry */
+	EXPECT_EQ(S27_PAGES, uc.args[2])
+		TH_LOG("page %lu of %d read %#lx after the VMA was replaced, want %#lx: stale data",
+		       uc.args[2], S27_PAGES, uc.args[3],
+		       pfnmap_pattern(2, uc.args[2] * PAGE / 8));
 	if (pfnmap_s2_lookup(vm, PFNMAP_TEST_GPA, &leaf) == -ENODEV) {
 		ksft_print_msg("stage-2 type not checked: %s\n", pfnmap_no_view_reason);
 		return;
