@@ -46,6 +46,9 @@
 /* Guest parameters, set with sync_global_to_guest(). */
 static uint64_t g_npages, g_hole;
 static bool g_swap;
+/* After the reads: an access the layout forbids (SPEC BLK-2 behaviour). */
+static uint64_t g_probe_gva;
+static bool g_probe_write;
 
 /* The page of the backing that the layout maps at page @i. */
 static inline uint64_t layout_src(uint64_t i, uint64_t npages, bool swap)
@@ -63,6 +66,11 @@ static void guest_code(void)
 		v = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * PAGE));
 		GUEST_ASSERT_EQ(v, MARK | layout_src(i, g_npages, g_swap));
 	}
+	GUEST_SYNC(0);
+	if (g_probe_write)
+		WRITE_ONCE(*(uint64_t *)g_probe_gva, 0);
+	else if (g_probe_gva)
+		READ_ONCE(*(uint64_t *)g_probe_gva);
 	GUEST_DONE();
 }
 
@@ -133,9 +141,15 @@ FIXTURE_SETUP(layout)
 	g_hole = (variant->flags & TEST_PFNMAP_F_HOLE) ?
 		 TEST_PFNMAP_ODD_PAGE(g_npages) : SKIPPED;
 	g_swap = variant->flags & TEST_PFNMAP_F_SWAP_PAIRS;
+	/* The hole is read, the read-only page written: both must fault */
+	g_probe_gva = (variant->flags & (TEST_PFNMAP_F_HOLE | TEST_PFNMAP_F_ODD_RDONLY)) ?
+		      PFNMAP_TEST_GPA + TEST_PFNMAP_ODD_PAGE(g_npages) * PAGE : 0;
+	g_probe_write = variant->flags & TEST_PFNMAP_F_ODD_RDONLY;
 	sync_global_to_guest(self->vm, g_npages);
 	sync_global_to_guest(self->vm, g_hole);
 	sync_global_to_guest(self->vm, g_swap);
+	sync_global_to_guest(self->vm, g_probe_gva);
+	sync_global_to_guest(self->vm, g_probe_write);
 }
 
 FIXTURE_TEARDOWN(layout)
@@ -144,6 +158,32 @@ FIXTURE_TEARDOWN(layout)
 		kvm_vm_free(self->vm);
 	pfnmap_unmap(&self->r);
 	pfnmap_unmap(&self->backing);
+}
+
+#define FORBIDDEN_ACCESS_FORMAT \
+	"the guest's %s of %s at IPA %#lx: KVM_RUN returned %d (exit %s), want -1/EFAULT"
+
+/*
+ * A hole has no pfn and a read-only PTE no write: KVM cannot resolve the
+ * fault and KVM_RUN fails with EFAULT. A block proven over either would
+ * let the access through.
+ */
+static void check_forbidden_access(struct __test_metadata *_metadata, struct kvm_vcpu *vcpu)
+{
+	const char *what = g_probe_write ? "the read-only page" : "the hole";
+	int ret;
+
+	if (!g_probe_gva) {
+		ASSERT_EQ(UCALL_DONE, pfnmap_run(vcpu, &(struct ucall){}));
+		return;
+	}
+	ret = _vcpu_run(vcpu);
+	EXPECT_EQ(-1, ret)
+		TH_LOG(FORBIDDEN_ACCESS_FORMAT, g_probe_write ? "write" : "read", what,
+		       g_probe_gva, ret, exit_reason_str(vcpu->run->exit_reason));
+	if (ret == -1)
+		EXPECT_EQ(EFAULT, errno)
+			TH_LOG("the guest's access to %s: errno %d, want EFAULT", what, errno);
 }
 
 #define BLOCK_OVER_BREAK_FORMAT \
@@ -158,7 +198,8 @@ TEST_F_TIMEOUT(layout, every_page_reads_its_pfn_and_no_block_covers_a_break, 240
 	struct ucall uc;
 	int ret;
 
-	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+	check_forbidden_access(_metadata, self->vcpu);
 
 	/* The view's size field for a page, e.g. "4K" or "64K" */
 	snprintf(page_size, sizeof(page_size), "%luK", PAGE >> 10);
@@ -174,7 +215,7 @@ TEST_F_TIMEOUT(layout, every_page_reads_its_pfn_and_no_block_covers_a_break, 240
 		if (ret == -ENODEV)
 			SKIP(return,
 			     "every page read its own pfn's data; leaf sizes not checked: %s",
-			     pfnmap_no_view_reason);
+			     pfnmap_no_dump_reason);
 		ASSERT_EQ(0, ret);
 		ASSERT_NE(0, sum.mapped);
 		ASSERT_STREQ(page_size, sum.largest)

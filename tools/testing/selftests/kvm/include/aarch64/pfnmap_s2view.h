@@ -76,7 +76,8 @@ struct pfnmap_s2_summary {
 /*
  * Summarises the leaves over [start, end) against @type (enum
  * pfnmap_s2_type) and, if @pa_base is non-zero, a linear IPA to PA layout.
- * 0, or -ENODEV without a dump that shows memory types.
+ * 0, or -ENODEV without a dump. Where the dump shows no memory types or
+ * output addresses, s->not_shown is set and only the sizes mean anything.
  */
 int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
 			int type, uint64_t pa_base, struct pfnmap_s2_summary *s);
