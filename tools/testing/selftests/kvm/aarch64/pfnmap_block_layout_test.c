@@ -56,6 +56,46 @@ static inline uint64_t layout_src(uint64_t i, uint64_t npages, bool swap)
 	return swap && (i ^ 1) < npages ? i ^ 1 : i;
 }
 
+/*
+ * The provider's offset of @bytes at an @align-aligned physical address,
+ * or false after SKIP() where the region has no such window.
+ */
+static bool provider_window(struct __test_metadata *_metadata, uint64_t bytes,
+			    uint64_t align, uint64_t *off)
+{
+	struct test_pfnmap_info info;
+	const char *reason;
+
+	if (!pfnmap_provider(&info, bytes, &reason))
+		SKIP(return false, "%s", reason);
+	*off = pfnmap_provider_aligned(&info, align);
+	if (*off + bytes > info.size)
+		SKIP(return false,
+		     "test_pfnmap region base=%#llx size=%#llx has no %#lx-aligned %#lx bytes: give it more room",
+		     info.base, info.size, align, bytes);
+	return true;
+}
+
+/* Page i of @hva holds MARK | i: what each pfn holds, for the guest. */
+static void fill_marks(void *hva, uint64_t bytes)
+{
+	uint64_t i;
+
+	for (i = 0; i < bytes / PAGE; i++)
+		WRITE_ONCE(*(uint64_t *)((uint8_t *)hva + i * PAGE), MARK | i);
+}
+
+/* A VM with @slot_bytes of @hva at IPA @gpa, and @map_bytes mapped in it. */
+static struct kvm_vm *layout_vm(struct kvm_vcpu **vcpu, void *guest, void *hva,
+				uint64_t gpa, uint64_t slot_bytes, uint64_t map_bytes)
+{
+	struct kvm_vm *vm = pfnmap_vm_create(vcpu, guest, map_bytes);
+
+	vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, 0, gpa, slot_bytes, hva);
+	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, map_bytes);
+	return vm;
+}
+
 static void guest_code(void)
 {
 	uint64_t i, v;
@@ -98,9 +138,7 @@ FIXTURE_VARIANT_ADD(layout, vma_ends_inside_block) { 0, false, true, 2 };
 FIXTURE_SETUP(layout)
 {
 	const uint32_t type = TEST_PFNMAP_TYPE_DEVICE_nGnRE;
-	struct test_pfnmap_info info;
-	const char *reason;
-	uint64_t off, i;
+	uint64_t off;
 	void *hva;
 
 	self->vm = NULL;
@@ -110,13 +148,8 @@ FIXTURE_SETUP(layout)
 	self->r.hva = NULL;
 	ksft_print_msg("REQ: BLK-2\n");
 	self->bytes = 2 * BLOCK;
-	if (!pfnmap_provider(&info, self->bytes + PAGE, &reason))
-		SKIP(return, "%s", reason);
-	off = ((info.base + BLOCK - 1) & ~(BLOCK - 1)) - info.base;
-	if (off + self->bytes + PAGE > info.size)
-		SKIP(return,
-		     "test_pfnmap region base=%#llx size=%#llx has no block-aligned %#lx bytes: give it more room",
-		     info.base, info.size, self->bytes + PAGE);
+	if (!provider_window(_metadata, self->bytes + PAGE, BLOCK, &off))
+		return;
 	if (variant->pa_off_by_a_page)
 		off += PAGE;
 	if (variant->vma_ends_in_block)
@@ -125,18 +158,14 @@ FIXTURE_SETUP(layout)
 	/* What each pfn holds, written through a plain mapping of the range */
 	ASSERT_EQ(0, pfnmap_map(&self->backing, type, 0, off, self->bytes,
 				true, NULL));
-	for (i = 0; i < self->bytes / PAGE; i++)
-		WRITE_ONCE(*(uint64_t *)((uint8_t *)self->backing.hva + i * PAGE), MARK | i);
+	fill_marks(self->backing.hva, self->bytes);
 
 	hva = pfnmap_reserve_aligned(2 * BLOCK, BLOCK);
 	ASSERT_EQ(0, pfnmap_map(&self->r, type,
 				variant->flags | TEST_PFNMAP_F_ALLOW_ANY_UNCACHED,
 				off, self->bytes, true, hva));
-
-	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, self->bytes);
-	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
-				  self->bytes, self->r.hva);
-	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, self->bytes);
+	self->vm = layout_vm(&self->vcpu, guest_code, self->r.hva, PFNMAP_TEST_GPA,
+			     self->bytes, self->bytes);
 	g_npages = self->bytes / PAGE;
 	g_hole = (variant->flags & TEST_PFNMAP_F_HOLE) ?
 		 TEST_PFNMAP_ODD_PAGE(g_npages) : SKIPPED;
@@ -263,9 +292,7 @@ FIXTURE_VARIANT_ADD(largest, last_page_missing) { TEST_PFNMAP_F_HOLE };
 FIXTURE_SETUP(largest)
 {
 	const uint32_t type = TEST_PFNMAP_TYPE_DEVICE_nGnRE;
-	struct test_pfnmap_info info;
-	const char *reason;
-	uint64_t off, i;
+	uint64_t off;
 	void *hva;
 
 	self->vm = NULL;
@@ -276,25 +303,17 @@ FIXTURE_SETUP(largest)
 	ksft_print_msg("REQ: BLK-2\n");
 	self->block = pfnmap_largest_block();
 	self->bytes = 2 * self->block;
-	if (!pfnmap_provider(&info, self->bytes, &reason))
-		SKIP(return, "%s", reason);
-	off = pfnmap_provider_aligned(&info, self->block);
-	if (off + self->bytes > info.size)
-		SKIP(return,
-		     "test_pfnmap region base=%#llx size=%#llx has no %#lx-aligned %#lx bytes: give it more room",
-		     info.base, info.size, self->block, self->bytes);
+	if (!provider_window(_metadata, self->bytes, self->block, &off))
+		return;
 
 	ASSERT_EQ(0, pfnmap_map(&self->backing, type, 0, off, self->bytes, true, NULL));
-	for (i = 0; i < self->bytes / PAGE; i++)
-		WRITE_ONCE(*(uint64_t *)((uint8_t *)self->backing.hva + i * PAGE), MARK | i);
+	fill_marks(self->backing.hva, self->bytes);
 
 	hva = pfnmap_reserve_aligned(self->bytes, self->block);
 	ASSERT_EQ(0, pfnmap_map(&self->r, type, variant->flags | TEST_PFNMAP_F_ALLOW_ANY_UNCACHED,
 				off, self->bytes, true, hva));
-	self->vm = pfnmap_vm_create(&self->vcpu, guest_sample, self->bytes);
-	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
-				  self->bytes, self->r.hva);
-	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, self->bytes);
+	self->vm = layout_vm(&self->vcpu, guest_sample, self->r.hva, PFNMAP_TEST_GPA,
+			     self->bytes, self->bytes);
 	g_npages = self->bytes / PAGE;
 	g_hole = (variant->flags & TEST_PFNMAP_F_HOLE) ? TEST_PFNMAP_ODD_PAGE(g_npages) : SKIPPED;
 	g_sub = BLOCK;
@@ -313,6 +332,9 @@ FIXTURE_TEARDOWN(largest)
 	pfnmap_unmap(&self->backing);
 }
 
+#define BROKEN_LAST_PAGE_FORMAT \
+	"%d stage-2 leaves over the %lu-byte block at IPA %#lx that the block's last page breaks, want one per page"
+
 /* 2 GiB mapped page by page by the provider: slow under emulation */
 TEST_F_TIMEOUT(largest, no_block_covers_its_last_page_and_sampled_pages_read_their_pfn, 240)
 {
@@ -327,8 +349,7 @@ TEST_F_TIMEOUT(largest, no_block_covers_its_last_page_and_sampled_pages_read_the
 		SKIP(return, "sampled pages read their own pfn's data; leaf sizes not checked: %s",
 		     pfnmap_no_dump_reason);
 	EXPECT_EQ(BLOCK / PAGE - !!(variant->flags & TEST_PFNMAP_F_HOLE), n)
-		TH_LOG("%d stage-2 leaves over the %lu-byte block at IPA %#lx that the block's last page breaks, want one per page",
-		       n, BLOCK, broken);
+		TH_LOG(BROKEN_LAST_PAGE_FORMAT, n, BLOCK, broken);
 }
 
 /* ---- memslots that do not allow a block over a qualifying mapping ---- */
@@ -368,36 +389,26 @@ FIXTURE_VARIANT_ADD(slot, ipa_not_congruent_with_hva) { false, true };
 FIXTURE_SETUP(slot)
 {
 	const uint32_t type = TEST_PFNMAP_TYPE_DEVICE_nGnRE;
-	uint64_t map_bytes = 2 * BLOCK, off, i;
-	struct test_pfnmap_info info;
-	const char *reason;
+	uint64_t map_bytes = 2 * BLOCK, off;
 	void *hva;
 
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
 	ksft_print_msg("REQ: BLK-2\n");
-	if (!pfnmap_provider(&info, map_bytes, &reason))
-		SKIP(return, "%s", reason);
-	off = pfnmap_provider_aligned(&info, BLOCK);
-	if (off + map_bytes > info.size)
-		SKIP(return,
-		     "test_pfnmap region base=%#llx size=%#llx has no block-aligned %#lx bytes: give it more room",
-		     info.base, info.size, map_bytes);
+	if (!provider_window(_metadata, map_bytes, BLOCK, &off))
+		return;
 
 	/* One mapping of two whole, aligned, contiguous blocks */
 	hva = pfnmap_reserve_aligned(map_bytes, BLOCK);
 	ASSERT_EQ(0, pfnmap_map(&self->r, type, TEST_PFNMAP_F_ALLOW_ANY_UNCACHED, off,
 				map_bytes, true, hva));
-	for (i = 0; i < map_bytes / PAGE; i++)
-		WRITE_ONCE(*(uint64_t *)((uint8_t *)self->r.hva + i * PAGE), MARK | i);
+	fill_marks(self->r.hva, map_bytes);
 
 	self->gpa = PFNMAP_TEST_GPA + (variant->ipa_a_page_off ? PAGE : 0);
 	self->slot_bytes = variant->ends_inside_block ? BLOCK / 2 : map_bytes - PAGE;
-	self->vm = pfnmap_vm_create(&self->vcpu, guest_slot, map_bytes);
-	vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0, self->gpa,
-				  self->slot_bytes, self->r.hva);
-	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, map_bytes);
+	self->vm = layout_vm(&self->vcpu, guest_slot, self->r.hva, self->gpa,
+			     self->slot_bytes, map_bytes);
 	g_npages = self->slot_bytes / PAGE;
 	g_gpa = self->gpa;
 	g_past_end = variant->ends_inside_block ? self->gpa + self->slot_bytes : 0;
@@ -412,6 +423,11 @@ FIXTURE_TEARDOWN(slot)
 		kvm_vm_free(self->vm);
 	pfnmap_unmap(&self->r);
 }
+
+#define PAST_END_EXIT_FORMAT \
+	"the guest's read at IPA %#lx, past the memslot's end: exit %s, want KVM_EXIT_MMIO"
+#define PAST_END_READ_FORMAT \
+	"the guest's read at IPA %#lx, past the memslot's end, did not exit (next: MMIO at %#llx, ucall %lu): a block maps memory outside the memslot"
 
 TEST_F_TIMEOUT(slot, every_page_reads_its_data_and_nothing_outside_the_memslot_is_mapped, 240)
 {
@@ -430,11 +446,10 @@ TEST_F_TIMEOUT(slot, every_page_reads_its_data_and_nothing_outside_the_memslot_i
 	 */
 	vcpu_run(self->vcpu);
 	ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason)
-		TH_LOG("the guest's read at IPA %#lx, past the memslot's end: exit %s, want KVM_EXIT_MMIO",
-		       g_past_end, exit_reason_str(run->exit_reason));
+		TH_LOG(PAST_END_EXIT_FORMAT, g_past_end, exit_reason_str(run->exit_reason));
 	ASSERT_EQ(g_past_end, run->mmio.phys_addr)
-		TH_LOG("the guest's read at IPA %#lx, past the memslot's end, did not exit (next: MMIO at %#llx, ucall %lu): a block maps memory outside the memslot",
-		       g_past_end, run->mmio.phys_addr, get_ucall(self->vcpu, &uc));
+		TH_LOG(PAST_END_READ_FORMAT, g_past_end, run->mmio.phys_addr,
+		       get_ucall(self->vcpu, &uc));
 	n = pfnmap_s2_count(self->vm, g_past_end, PFNMAP_TEST_GPA + BLOCK);
 	if (n != -ENODEV)
 		EXPECT_EQ(0, n)

@@ -194,6 +194,8 @@ FIXTURE_TEARDOWN(blk)
 	pfnmap_unmap(&self->r);
 }
 
+#define PROBE_FORMAT \
+	"probe: %lu exits for %lu touches 2 MiB apart, each block first touched %#lx into it\n"
 #define NOT_A_BLOCK_FORMAT \
 	"IPA %#lx: level %d (%s) leaf, want a %lu MiB block: IPA, user VA and PA are all 1 GiB aligned"
 
@@ -221,8 +223,7 @@ TEST_F_TIMEOUT(blk, every_page_reads_its_offset_and_each_block_maps_its_own_pfns
 	base = stage2_exits(self->vcpu, NULL);
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	faults = stage2_exits(self->vcpu, &base);
-	ksft_print_msg("probe: %lu exits for %lu touches 2 MiB apart, each block first touched %#lx into it\n",
-		       faults, BLK_BYTES / PROBE_STRIDE, first_touch);
+	ksft_print_msg(PROBE_FORMAT, faults, BLK_BYTES / PROBE_STRIDE, first_touch);
 	/*
 	 * Which block size stage 2 uses is the kernel's profile (SPEC BLK-1):
 	 * 6.12.117 and a stage-1-leaf kernel map remap_pfn_range() memory

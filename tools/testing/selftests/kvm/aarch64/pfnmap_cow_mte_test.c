@@ -343,11 +343,57 @@ FIXTURE_VARIANT_ADD(mte, device_nonlinear) { nGnRE, 0 };
 FIXTURE_VARIANT_ADD(mte, cacheable_linear) { WB, LINEAR };
 FIXTURE_VARIANT_ADD(mte, nc_linear) { NC, LINEAR };
 
-/* A read, then a call into the second page, where the host put code. */
+#define MT_TAGGED	6
+#define NO_MTE		0xdead
+#define PROBE_TAG	0x5UL
+#define TAG_ABORTED	(~0ULL)
+
+/* Guest: MAIR index MT_TAGGED is Normal Tagged, and EL1 may access tags. */
+static void guest_enable_tags(void)
+{
+	uint64_t mair, sctlr;
+
+	mair = read_sysreg(mair_el1);
+	mair = (mair & ~(0xffULL << (8 * MT_TAGGED))) | (0xf0ULL << (8 * MT_TAGGED));
+	write_sysreg(mair, mair_el1);
+	sctlr = read_sysreg(sctlr_el1) | (1ULL << 43);	/* ATA: tag access at EL1 */
+	write_sysreg(sctlr, sctlr_el1);
+	isb();
+	asm volatile("tlbi vmalle1\n dsb nsh\n isb" ::: "memory");
+}
+
+/*
+ * Guest: store PROBE_TAG at @va and load the tag back. Where stage 2 is
+ * not Normal (tag-capable), tag accesses read as zero and stores are
+ * ignored; TAG_ABORTED if the access aborts instead.
+ */
+static uint64_t guest_tag_round_trip(uint64_t va)
+{
+	uint64_t got = va;
+
+	WRITE_ONCE(pfnmap_guest_dabt_esr, 0);
+	WRITE_ONCE(pfnmap_guest_dabt_armed, true);
+	asm volatile(".arch armv8.5-a+memtag\n stg %0, [%1]"
+		     :: "r" (va | PROBE_TAG << 56), "r" (va) : "memory");
+	asm volatile(".arch armv8.5-a+memtag\n ldg %0, [%1]" : "+r" (got) : "r" (va) : "memory");
+	WRITE_ONCE(pfnmap_guest_dabt_armed, false);
+	return READ_ONCE(pfnmap_guest_dabt_esr) ? TAG_ABORTED : (got >> 56) & 0xf;
+}
+
+/*
+ * A read, then a call into the second page, where the host put code, then
+ * a tag store and load on the first page (mapped Tagged at stage 1).
+ */
 static void guest_touch(void)
 {
 	GUEST_SYNC(READ_ONCE(*(uint64_t *)PFNMAP_TEST_GPA));
 	GUEST_SYNC(pfnmap_guest_call(PFNMAP_TEST_GPA + PAGE));
+	if (((read_sysreg(id_aa64pfr1_el1) >> 8) & 0xf) < 2) {
+		GUEST_SYNC(NO_MTE);
+		GUEST_DONE();
+	}
+	guest_enable_tags();
+	GUEST_SYNC(guest_tag_round_trip(PFNMAP_TEST_GPA));
 	GUEST_DONE();
 }
 
@@ -398,10 +444,27 @@ TEST_F(mte, pfnmap_memslot_is_refused)
 		       pfnmap_type_name(variant->type), err);
 }
 
+#define TAGS_WORK_FORMAT \
+	"MTE VM, %s PFNMAP swapped in: the guest stored tag %#lx and read it back: stage 2 is Normal (tag-capable)"
+
 #define MTE_SWAPPED_IN_FORMAT \
 	"MTE VM, %s PFNMAP swapped in: KVM_RUN returned %d (exit %s), want -1/EFAULT"
 #define MTE_MAPPED_NORMAL_FORMAT \
 	"MTE VM, %s PFNMAP swapped in was mapped and executable: Normal (tag-capable) at stage 2"
+
+/* The guest's tag store and load on the swapped-in page: never kept. */
+static void check_no_tags(struct __test_metadata *_metadata, struct kvm_vcpu *vcpu,
+			  const FIXTURE_VARIANT(mte) *variant)
+{
+	struct ucall uc;
+
+	ASSERT_EQ(UCALL_SYNC, pfnmap_run(vcpu, &uc));
+	if (uc.args[1] == NO_MTE)
+		ksft_print_msg("tag probe not run: the vCPU lacks FEAT_MTE2\n");
+	else
+		EXPECT_NE(PROBE_TAG, uc.args[1])
+			TH_LOG(TAGS_WORK_FORMAT, pfnmap_type_name(variant->type), PROBE_TAG);
+}
 
 /*
  * A non-cacheable kind KVM maps Device or Normal-NC may be mapped: tags
@@ -419,6 +482,8 @@ static void check_mapped_uncached(struct __test_metadata *_metadata,
 	ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
 	EXPECT_EQ(PFNMAP_EXEC_ABORTED, uc.args[1])
 		TH_LOG(MTE_MAPPED_NORMAL_FORMAT, pfnmap_type_name(variant->type));
+	/* By behaviour too: no tag can be stored there (SPEC MTE-2) */
+	check_no_tags(_metadata, self->vcpu, variant);
 	if (pfnmap_s2_lookup(self->vm, PFNMAP_TEST_GPA, &leaf) == 0)
 		EXPECT_TRUE(!pfnmap_s2_type_is_cacheable(leaf.type) && leaf.type != S2T_OTHER)
 			TH_LOG("MTE VM, swapped-in %s PFNMAP: stage 2 %s",
@@ -451,6 +516,7 @@ TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_is_refused_or_uncached)
 	self->anon = NULL;
 	pfnmap_put_code((uint8_t *)r.hva + PAGE, 0x77);
 	pfnmap_clean_poc((uint64_t)r.hva + PAGE, 8);
+	pfnmap_set_s1_attr(self->vm, PFNMAP_TEST_GPA, MT_TAGGED);
 
 	ret = _vcpu_run(self->vcpu);
 	if (ret == 0 && may_map) {
@@ -458,8 +524,12 @@ TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_is_refused_or_uncached)
 		check_mapped_uncached(_metadata, self, variant);
 		return;
 	}
-	if (ret == 0 && get_ucall(self->vcpu, &uc) == UCALL_SYNC)
+	if (ret == 0 && get_ucall(self->vcpu, &uc) == UCALL_SYNC) {
 		TH_LOG("the guest read %#lx from the swapped-in PFNMAP", uc.args[1]);
+		/* Mapped where SPEC wants EFAULT: do tags work there too? */
+		ASSERT_EQ(UCALL_SYNC, pfnmap_run(self->vcpu, &uc));
+		check_no_tags(_metadata, self->vcpu, variant);
+	}
 	EXPECT_EQ(-1, ret)
 		TH_LOG(MTE_SWAPPED_IN_FORMAT, pfnmap_type_name(variant->type), ret,
 		       exit_reason_str(self->vcpu->run->exit_reason));
@@ -471,25 +541,16 @@ TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_is_refused_or_uncached)
 
 /* ---- MTE-3: tags work on anonymous memory (control) ---- */
 
-#define MT_TAGGED	6
-#define NO_MTE		0xdead
-
 static void guest_tags(void)
 {
-	uint64_t mair, sctlr, va, tag, got;
+	uint64_t va, tag, got;
 	int page;
 
 	if (((read_sysreg(id_aa64pfr1_el1) >> 8) & 0xf) < 2) {
 		GUEST_SYNC(NO_MTE);
 		GUEST_DONE();
 	}
-	mair = read_sysreg(mair_el1);
-	mair = (mair & ~(0xffULL << (8 * MT_TAGGED))) | (0xf0ULL << (8 * MT_TAGGED));
-	write_sysreg(mair, mair_el1);
-	sctlr = read_sysreg(sctlr_el1) | (1ULL << 43);	/* ATA: tag access at EL1 */
-	write_sysreg(sctlr, sctlr_el1);
-	isb();
-	asm volatile("tlbi vmalle1\n dsb nsh\n isb" ::: "memory");
+	guest_enable_tags();
 
 	/* One tag per page: QEMU 7.2 keeps only two distinct tags per page. */
 	for (page = 0; page < NPAGES; page++)

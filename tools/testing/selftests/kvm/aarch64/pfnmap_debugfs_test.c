@@ -53,12 +53,12 @@ static void guest_alternate(void)
 	uint64_t i;
 
 	for (i = 0; i < TILE_PAGES; i++) {
-		volatile uint64_t *p = (void *)(PFNMAP_TEST_GPA + i * pfnmap_page_size);
+		uint64_t *p = (void *)(PFNMAP_TEST_GPA + i * pfnmap_page_size);
 
 		if (i & 1)
-			*p = i;
+			WRITE_ONCE(*p, i);
 		else
-			(void)*p;
+			READ_ONCE(*p);
 	}
 	GUEST_DONE();
 }
