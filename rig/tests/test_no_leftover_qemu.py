@@ -32,6 +32,12 @@ def alive(pid):
         return f.read().split()[2] != "Z"
 
 
+def default_signals():
+    """In the child before exec: SIGINT and SIGTERM at their defaults."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def fake_env(tmp_path, boots):
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -114,14 +120,26 @@ def test_interrupted_matrix_leaves_no_qemu(tmp_path, sig):
         (build / "kernels" / k / "arch/arm64/boot/Image").write_text("")
         (build / "initramfs").mkdir(exist_ok=True)
         (build / "initramfs" / f"{k}.cpio.gz").write_text("")
-    # Its own session, as a terminal's Ctrl-C reaches the foreground group.
+    # Its own session, as a terminal's Ctrl-C reaches the foreground group,
+    # with the signals a terminal's shell leaves at their defaults: a CI
+    # job started in the background inherits SIGINT ignored, and bash
+    # cannot trap a signal ignored on entry.
     p = subprocess.Popen([f"{TOP}/scripts/run-matrix.sh", "--run-dir", str(tmp_path / "run"),
                           "--build", str(build), "--cells", "max-vhe n1-vhe"],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    assert wait_for(lambda: len(qemu_pids(pids)) >= 2), "two cells should be running"
-    os.killpg(p.pid, sig)
-    p.wait(timeout=120)
-    assert p.returncode != 0
-    # Each cell kills its QEMU on the way out: wait for that, not a fixed time.
-    assert wait_for(lambda: not any(alive(q) for q in qemu_pids(pids)), 30)
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, preexec_fn=default_signals)
+    try:
+        assert wait_for(lambda: len(qemu_pids(pids)) >= 2), "two cells should be running"
+        os.killpg(p.pid, sig)
+        p.wait(timeout=120)
+        assert p.returncode != 0
+        # Each cell kills its QEMU on the way out: wait for that, not a fixed time.
+        assert wait_for(lambda: not any(alive(q) for q in qemu_pids(pids)), 30)
+    finally:
+        # A failed run must not leave its matrix or stand-in QEMUs behind.
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        for q in qemu_pids(pids):
+            if alive(q):
+                os.kill(q, signal.SIGKILL)
