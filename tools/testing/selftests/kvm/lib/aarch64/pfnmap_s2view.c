@@ -277,7 +277,11 @@ bool pfnmap_s2_read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
 {
 	char line[256];
 
-	if (rd.f != f) {
+	/*
+	 * A file at its start is a new one, even where a closed one's FILE
+	 * is reused: nothing of the last file's range may carry over.
+	 */
+	if (rd.f != f || !ftell(f)) {
 		memset(&rd, 0, sizeof(rd));
 		rd.f = f;
 		rd.fwb = -1;
