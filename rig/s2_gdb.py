@@ -4,7 +4,8 @@ physical memory (rig/s2walk.py). Called by rig/s2_service.py:
 
   gdb-multiarch -q -nx -batch -ex 'python RIG_S2 = {...}' -x rig/s2_gdb.py
 
-RIG_S2: {"socket": QEMU's gdbstub, "out": file to write, "rig": rig/}.
+RIG_S2: {"socket": QEMU's gdbstub, "out": file to write, "rig": rig/,
+         "start", "end": the IPA range to walk (end None: all)}.
 Why gdb's Python and not a remote-protocol client of our own: gdb resolves
 QEMU's system-register numbering (VTTBR_EL2, VTCR_EL2, HCR_EL2) from the
 XML each QEMU version sends, and reads physical memory with QEMU's
@@ -52,7 +53,8 @@ def main():
             gdb.execute("maint packet Qqemu.PhyMemMode:1", to_string=True)
             try:
                 lines = [l.line() for l in s2walk.walk(
-                    vttbr, vtcr, hcr, lambda pa, n: bytes(inf.read_memory(pa, n)))]
+                    vttbr, vtcr, hcr, lambda pa, n: bytes(inf.read_memory(pa, n)),
+                    ARGS.get("start", 0), ARGS.get("end"))]
             finally:
                 gdb.execute("maint packet Qqemu.PhyMemMode:0", to_string=True)
             out = {"header": s2walk.header(hcr, vtcr, f"emulator vcpu={num - 1} "

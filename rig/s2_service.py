@@ -4,7 +4,9 @@ virtio-serial port ("rig.s2") with the stage-2 tables of the VM they run,
 read from the emulator (rig/s2_gdb.py), never from the kernel under test.
 
 Protocol (one request at a time, lines):
-  guest -> rig:  DUMP
+  guest -> rig:  DUMP, or DUMP <start> <end> (hex IPAs: the leaves that
+                 meet [start, end) only, so that a lookup in a large VM
+                 reads the few tables on its way)
   rig -> guest:  "# stage2 fwb=N ipa_bits=B start_level=L source=emulator ..."
                  one leaf line per valid leaf (docs/interfaces.md section 1)
                  "# end"
@@ -26,10 +28,26 @@ RIG = os.path.dirname(os.path.abspath(__file__))
 ATTEMPTS = 20  # the parked vCPU may be in the host for an interrupt when stopped
 
 
-def dump(gdb_socket, gdb="gdb-multiarch", timeout_s=120):
+def parse_request(line):
+    """(start, end) of a DUMP request, end None for all; None if malformed."""
+    words = line.split()
+    if words == ["DUMP"]:
+        return 0, None
+    if len(words) == 3 and words[0] == "DUMP":
+        try:
+            start, end = int(words[1], 16), int(words[2], 16)
+        except ValueError:
+            return None
+        if 0 <= start < end < 1 << 64:
+            return start, end
+    return None
+
+
+def dump(gdb_socket, gdb="gdb-multiarch", timeout_s=120, start=0, end=None):
     with tempfile.TemporaryDirectory(prefix="rig-s2-") as tmp:
         out = os.path.join(tmp, "dump.json")
-        args = json.dumps({"socket": gdb_socket, "out": out, "rig": RIG})
+        args = json.dumps({"socket": gdb_socket, "out": out, "rig": RIG,
+                           "start": start, "end": end})
         result = {"error": "gdb did not run"}
         for _ in range(ATTEMPTS):
             p = subprocess.run([gdb, "-q", "-nx", "-batch", "-ex", f"python RIG_S2 = {args}",
@@ -80,11 +98,12 @@ def serve(port, gdb_socket, log):
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
             request = line.decode(errors="replace").strip()
-            if request != "DUMP":
+            span = parse_request(request)
+            if span is None:
                 answer = f"# error unknown request '{request[:40]}'\n# end\n"
             else:
                 t = time.monotonic()
-                result = dump(gdb_socket)
+                result = dump(gdb_socket, start=span[0], end=span[1])
                 answer = reply(result)
                 print(f"s2_service: DUMP -> {len(result.get('leaves', []))} leaves in "
                       f"{time.monotonic() - t:.1f}s {result.get('error', '')}", file=log,

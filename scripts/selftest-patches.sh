@@ -214,11 +214,26 @@ ksrc="$src/kvm" vsrc="$src/vfio"
 for f in "$ksrc"/include/aarch64/pfnmap_* "$ksrc"/lib/aarch64/pfnmap_*; do
 	rel=${f#"$ksrc"/}
 	add "$f" "$st/kvm/${rel/aarch64/$ad}"
-	case "$f" in
-	*.c|*.S) insert_sorted "$kmk" "^LIBKVM_$ad [+]= " "LIBKVM_$ad += lib/$ad/${f##*/}" ;;
-	esac
 done
-maintainers_f "KERNEL VIRTUAL MACHINE FOR ARM64 (KVM/arm64)" "$st/kvm/*/$ad/pfnmap*"
+# Linked into the pfnmap tests only, not into every $ad test (the library
+# has a constructor): their own objects, added to their link line, after
+# upstream's rules.
+cat >>"$repo/$kmk" <<MK
+
+# The cacheable PFNMAP tests' library, linked into those tests only.
+LIBPFNMAP := \$(wildcard lib/$ad/pfnmap_*.c lib/$ad/pfnmap_*.S)
+LIBPFNMAP_OBJS := \$(patsubst %,\$(OUTPUT)/%.o,\$(basename \$(LIBPFNMAP)))
+PFNMAP_PROGS := \$(filter \$(OUTPUT)/$ad/pfnmap_%,\$(TEST_GEN_PROGS) \$(TEST_GEN_PROGS_EXTENDED))
+\$(PFNMAP_PROGS): LIBKVM_OBJS += \$(LIBPFNMAP_OBJS)
+\$(PFNMAP_PROGS): \$(LIBPFNMAP_OBJS)
+\$(OUTPUT)/lib/$ad/pfnmap_%.o: lib/$ad/pfnmap_%.c \$(GEN_HDRS)
+	\$(CC) \$(CFLAGS) \$(CPPFLAGS) \$(TARGET_ARCH) -c \$< -o \$@
+\$(OUTPUT)/lib/$ad/pfnmap_%.o: lib/$ad/pfnmap_%.S \$(GEN_HDRS)
+	\$(CC) \$(CFLAGS) \$(CPPFLAGS) \$(TARGET_ARCH) -c \$< -o \$@
+EXTRA_CLEAN += \$(LIBPFNMAP_OBJS)
+-include \$(LIBPFNMAP_OBJS:.o=.d)
+MK
+# No MAINTAINERS line: KVM/arm64's "F: $st/kvm/*/$ad/" covers the library.
 commit 1
 
 # --- 2: the KVM tests, one line each; their config options --------------------
@@ -242,7 +257,7 @@ done
 mentions 2 "${tests[@]}"
 append_missing "$st/kvm/config" "$ksrc/config"
 used+=("$ksrc/config")
-maintainers_f "KERNEL VIRTUAL MACHINE FOR ARM64 (KVM/arm64)" "$st/kvm/$ad/pfnmap*"
+# No MAINTAINERS line: KVM/arm64's "F: $st/kvm/$ad/" covers the tests.
 commit 2
 
 # --- 3: the VFIO tests -----------------------------------------------------------

@@ -99,3 +99,13 @@ def test_service_reply_format():
     ok = s2_service.reply({"header": "# stage2 fwb=1", "leaves": ["ipa=0x1-0x2 level=3"]})
     assert ok == "# stage2 fwb=1\nipa=0x1-0x2 level=3\n# end\n"
     assert s2_service.reply({"error": "no vCPU\nin guest"}) == "# error no vCPU in guest\n# end\n"
+
+
+def test_service_request_ranges():
+    import s2_service
+    assert s2_service.parse_request("DUMP") == (0, None)
+    assert s2_service.parse_request("DUMP 0x40000000 0x40001000") == (0x40000000, 0x40001000)
+    assert s2_service.parse_request("DUMP 1000 2000") == (0x1000, 0x2000)
+    for bad in ("", "DUMP 0x2000 0x1000", "DUMP 0x1 0x1", "DUMP x y", "DUMP 0x1",
+                "dump", "DUMP 0x1 0x2 0x3", "DUMP -0x1 0x2", f"DUMP 0 {1 << 64:#x}"):
+        assert s2_service.parse_request(bad) is None, bad

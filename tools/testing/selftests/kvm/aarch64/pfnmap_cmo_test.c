@@ -30,12 +30,6 @@
 #define CAL_GPA		(PFNMAP_TEST_GPA + PFNMAP_SZ_1G)
 #define CAL_SLOT	(PFNMAP_TEST_SLOT + 1)
 
-#define WB		TEST_PFNMAP_TYPE_NORMAL_WB
-#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
-#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
-#define nGnRnE		TEST_PFNMAP_TYPE_DEVICE_nGnRnE
-#define ALLOW		TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
-#define LINEAR		TEST_PFNMAP_F_LINEAR
 
 #define ESR_DFSC(esr)		((esr) & 0x3f)
 #define DFSC_ALIGNMENT		0x21
@@ -182,8 +176,6 @@ static void guest_ping_pong(void)
 	"aliases differ or are not cacheable: B2.8 maintenance on both sides"
 #define NO_MAINTENANCE_MSG \
 	"both aliases cacheable: no cache maintenance on either side"
-#define QEMU_NO_CACHES_MSG \
-	"QEMU models no caches: a non-cacheable stage 2 would pass here too; the exact type is S2-1's, on the view\n"
 
 TEST_F(cmo, host_and_guest_read_each_others_writes)
 {
@@ -205,8 +197,9 @@ TEST_F(cmo, host_and_guest_read_each_others_writes)
 	ping_pong_maintenance = !(variant->type == WB && pfnmap_s2_type_is_cacheable(expect));
 	sync_global_to_guest(self->vm, ping_pong_maintenance);
 	ksft_print_msg("%s\n", ping_pong_maintenance ? MAINTENANCE_MSG : NO_MAINTENANCE_MSG);
-	if (!ping_pong_maintenance && !strcmp(pfnmap_env()->where, "qemu"))
-		ksft_print_msg(QEMU_NO_CACHES_MSG);
+	if (!ping_pong_maintenance)
+		pfnmap_note_no_caches(
+			"a non-cacheable stage 2 would pass here too; the exact type is S2-1's");
 	/* Only valid now: FIXTURE_SETUP leaves self->r.hva NULL. */
 	hva = self->r.hva;
 	for (round = 0; round < ROUNDS; round++) {

@@ -36,17 +36,6 @@
 #define CODE_TAG	0x3b
 #define CODE_GPA	(PFNMAP_TEST_GPA + 2 * PAGE)
 
-#define WB		TEST_PFNMAP_TYPE_NORMAL_WB
-#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
-#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
-#define LINEAR		TEST_PFNMAP_F_LINEAR
-#define MIXED		TEST_PFNMAP_F_MIXEDMAP
-
-static int slot_errno(struct kvm_vm *vm, uint32_t flags, uint64_t size, void *hva)
-{
-	return __vm_set_user_memory_region(vm, PFNMAP_TEST_SLOT, flags,
-					   PFNMAP_TEST_GPA, size, hva) ? errno : 0;
-}
 
 static struct kvm_vm *mte_vm_create(struct kvm_vcpu **vcpu, void *guest_code);
 
@@ -149,13 +138,15 @@ static void check_refused_at_fault(struct __test_metadata *_metadata,
 		hva = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(MAP_FAILED, hva);
-		ASSERT_EQ(0, slot_errno(self->vm, 0, NPAGES * PAGE, hva))
+		ASSERT_EQ(0, pfnmap_slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+					       NPAGES * PAGE, hva))
 			TH_LOG("MTE VM refused a memslot over anonymous memory");
 		ASSERT_EQ(0, munmap(hva, NPAGES * PAGE));
 	} else {
 		ASSERT_EQ(0, pfnmap_map(&s, variant->type, variant->flags, 0,
 					NPAGES * PAGE, true, NULL));
-		ASSERT_EQ(0, slot_errno(self->vm, 0, NPAGES * PAGE, s.hva))
+		ASSERT_EQ(0, pfnmap_slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+					       NPAGES * PAGE, s.hva))
 			TH_LOG("the shared twin of the refused private VMA was refused too");
 		hva = s.hva;
 		pfnmap_unmap(&s);
@@ -288,7 +279,8 @@ TEST_F(cow, profile_is_refused_refused_at_fault_or_isolated)
 
 	ASSERT_EQ(0, pfnmap_map(&self->priv, variant->type, variant->flags, 0,
 				NPAGES * PAGE, false, NULL));
-	err = slot_errno(self->vm, 0, NPAGES * PAGE, self->priv.hva);
+	err = pfnmap_slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+				NPAGES * PAGE, self->priv.hva);
 	if (err && self->expect == S2T_REFUSED)
 		SKIP(return,
 		     "cap=0: cacheable PFNMAP is refused whether COW or not; the device_nonlinear variant decides the COW profile");
@@ -438,7 +430,8 @@ TEST_F(mte, pfnmap_memslot_is_refused)
 		return;
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
 				NPAGES * PAGE, true, NULL));
-	err = slot_errno(self->vm, 0, NPAGES * PAGE, self->r.hva);
+	err = pfnmap_slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA,
+				NPAGES * PAGE, self->r.hva);
 	EXPECT_EQ(EINVAL, err)
 		TH_LOG("MTE VM, %s PFNMAP memslot: errno %d, want EINVAL",
 		       pfnmap_type_name(variant->type), err);

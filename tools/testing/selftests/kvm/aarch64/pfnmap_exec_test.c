@@ -20,6 +20,7 @@
 #include "processor.h"
 #include "pfnmap_harness.h"
 #include "pfnmap_guest.h"
+#include "pfnmap_spec.h"
 #include "ucall_common.h"
 
 #define PAGE		pfnmap_page_size
@@ -28,10 +29,6 @@
 #define TAG1		0x111
 #define TAG2		0x222
 
-#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
-#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
-#define nGnRnE		TEST_PFNMAP_TYPE_DEVICE_nGnRnE
-#define ALLOW		TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
 
 static struct kvm_vm *setup_vm(struct __test_metadata *_metadata,
 			       struct kvm_vcpu **vcpu, void *guest_code,
@@ -193,8 +190,6 @@ FIXTURE_TEARDOWN(selfmod)
 	pfnmap_unmap(&self->r);
 }
 
-#define QEMU_NO_CACHES_MSG \
-	"QEMU models no caches: the first-fault run shows the page is mapped executable, not that KVM's I-cache invalidation works (KU-1 covers that decision)\n"
 
 TEST_F(selfmod, new_code_runs_after_each_rewrite)
 {
@@ -206,8 +201,9 @@ TEST_F(selfmod, new_code_runs_after_each_rewrite)
 	ASSERT_EQ(SYNC_CTR, uc.args[0]);
 	ksft_print_msg("guest CTR_EL0=%#lx IDC=%lu DIC=%lu\n", uc.args[1],
 		       PFNMAP_CTR_IDC(uc.args[1]), PFNMAP_CTR_DIC(uc.args[1]));
-	if (variant->host_writes && !strcmp(pfnmap_env()->where, "qemu"))
-		ksft_print_msg(QEMU_NO_CACHES_MSG);
+	if (variant->host_writes)
+		pfnmap_note_no_caches(
+			"the first-fault run shows the page is mapped executable, not that KVM's I-cache invalidation works (KU-1 covers that decision)");
 
 	for (i = 0; i < 2; i++) {
 		if (variant->host_writes) {

@@ -31,14 +31,6 @@
 #define WR_GPA		(PFNMAP_TEST_GPA + PAGE)
 #define CODE_GPA	(PFNMAP_TEST_GPA + 2 * PAGE)
 
-#define WB		TEST_PFNMAP_TYPE_NORMAL_WB
-#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
-#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
-#define nGnRnE		TEST_PFNMAP_TYPE_DEVICE_nGnRnE
-#define ALLOW		TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
-#define MIXED		TEST_PFNMAP_F_MIXEDMAP
-#define LINEAR		TEST_PFNMAP_F_LINEAR
-#define PTE_DEV		TEST_PFNMAP_F_PTE_DEVICE
 
 /* Read the host's data, write ours (writer cleans), then try to execute. */
 static void guest_code(void)
@@ -247,7 +239,7 @@ TEST_F(kind, memslot_data_and_exec_behave_as_spec_says)
 	/* Behaviour shows "not Normal"; which non-cacheable type, only the view */
 	/* S2-8 asks only "not Normal-WB", which behaviour does show */
 	if (!pfnmap_s2_type_is_cacheable(self->expect) && !(variant->flags & PTE_DEV) &&
-	    !pfnmap_env()->s2view &&
+	    !pfnmap_s2_types_observable(self->vm) &&
 	    !_metadata->exit_code)
 		SKIP(return,
 		     "data round trip passed and execution aborted: stage 2 is not Normal, but only the stage-2 view tells %s from the other non-cacheable types (%s)",
@@ -259,7 +251,7 @@ TEST_F(kind, stage2_view_shows_the_spec_attribute)
 	if (!self->accepted)
 		SKIP(return, "memslot refused with EINVAL (cap=%d): nothing is mapped",
 		     pfnmap_env()->cap);
-	if (!pfnmap_s2_dump_present(self->vm))
+	if (!pfnmap_s2_observable(self->vm))
 		SKIP(return, "%s", pfnmap_no_dump_reason);
 	if (self->expect == S2T_REFUSED) {
 		check_refused_at_first_fault(_metadata, self, variant);
@@ -329,7 +321,7 @@ TEST_F(ordinary, data_round_trips_and_exec_runs)
 
 TEST_F(ordinary, stage2_view_shows_normal_wb)
 {
-	if (!pfnmap_s2_dump_present(self->vm))
+	if (!pfnmap_s2_observable(self->vm))
 		SKIP(return, "%s", pfnmap_no_dump_reason);
 	run_round_trip(_metadata, self->vcpu, addr_gpa2hva(self->vm, PFNMAP_TEST_GPA));
 	check_view(_metadata, self->vm, S2T_NORMAL_WB,

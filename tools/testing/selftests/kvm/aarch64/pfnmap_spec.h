@@ -9,6 +9,16 @@
 #include "pfnmap_provider.h"
 #include "pfnmap_s2view.h"
 
+/* Shorthand for the provider kinds in the tests' variant tables */
+#define WB		TEST_PFNMAP_TYPE_NORMAL_WB
+#define NC		TEST_PFNMAP_TYPE_NORMAL_NC
+#define nGnRE		TEST_PFNMAP_TYPE_DEVICE_nGnRE
+#define nGnRnE		TEST_PFNMAP_TYPE_DEVICE_nGnRnE
+#define ALLOW		TEST_PFNMAP_F_ALLOW_ANY_UNCACHED
+#define MIXED		TEST_PFNMAP_F_MIXEDMAP
+#define LINEAR		TEST_PFNMAP_F_LINEAR
+#define PTE_DEV		TEST_PFNMAP_F_PTE_DEVICE
+
 /* Not a stage-2 type: KVM must refuse the memory (CAP-4). */
 #define S2T_REFUSED	(S2T_OTHER + 1)
 

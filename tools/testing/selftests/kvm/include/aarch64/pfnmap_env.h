@@ -28,6 +28,12 @@ struct pfnmap_env {
 /* Probes once, prints "# ENV: ..." once per binary. */
 const struct pfnmap_env *pfnmap_env(void);
 
+/*
+ * Under QEMU, which models no caches, says what a pass of the current case
+ * does not show (@what); the rig counts such requirements on hardware only.
+ */
+void pfnmap_note_no_caches(const char *what);
+
 /* Mounts debugfs unless KVM's directory is already visible. */
 void pfnmap_mount_debugfs(void);
 

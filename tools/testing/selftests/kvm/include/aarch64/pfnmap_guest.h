@@ -48,6 +48,9 @@ struct kvm_vm *pfnmap_vm_create(struct kvm_vcpu **vcpu, void *guest_code,
  */
 struct kvm_vm *pfnmap_vm_create_with_region(struct kvm_vcpu **vcpu, void *guest_code,
 					    void *hva, uint64_t bytes);
+/* KVM_SET_USER_MEMORY_REGION's errno, or 0 when it succeeds. */
+int pfnmap_slot_errno(struct kvm_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
+		      uint64_t size, void *hva);
 /* Adds exception tables and the instruction/data abort handlers. */
 void pfnmap_vcpu_install_handlers(struct kvm_vcpu *vcpu);
 

@@ -51,15 +51,26 @@ extern const char pfnmap_no_view_reason[];
 extern const char pfnmap_no_dump_reason[];
 
 /*
+ * The queries below read the most trusted source there is (SPEC "Observing
+ * stage 2"): in a rig cell the emulator's own tables, checked against the
+ * kernel's dump where the kernel has one (the test fails where they
+ * disagree); elsewhere the kernel's dump. The emulator's reading parks a
+ * vCPU of @vm, so call them where the test has stopped its vCPUs.
+ *
  * 0 and *leaf filled; -ENOENT when @ipa is unmapped; -ENODEV without a
- * dump, or when the dump shows no memory type for @ipa.
+ * source, or when the kernel's dump shows no memory type for @ipa.
  */
 int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
 		     struct pfnmap_s2_leaf *leaf);
 /* Leaves intersecting [start, end); -ENODEV without a dump. */
 int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end);
-/* The kernel has a stage-2 dump, with or without memory types. */
-bool pfnmap_s2_dump_present(struct kvm_vm *vm);
+/* There is a source: the emulator, or a kernel dump with or without types. */
+bool pfnmap_s2_observable(struct kvm_vm *vm);
+/* ... one that shows memory types and output addresses. */
+bool pfnmap_s2_types_observable(struct kvm_vm *vm);
+/* Why two leaves differ, or NULL: a dump without types or PAs agrees on the rest. */
+const char *pfnmap_s2_disagreement(const struct pfnmap_s2_leaf *view,
+				   const struct pfnmap_s2_leaf *emu);
 
 /* What the view says of an IPA range, for checks over a whole region. */
 struct pfnmap_s2_summary {
@@ -94,13 +105,18 @@ FILE *pfnmap_s2_kernel_view(struct kvm_vm *vm);
  * The stage-2 inspector: @vcpu's VM's stage 2 as the emulator holds it,
  * in the view's format, read by the rig (rig/s2_service.py) from the
  * hypervisor's tables in emulated memory while @vcpu spins in the guest.
- * Runs @vcpu once more, so call it when the test is done with the vCPU.
- * NULL, with *why, where there is no inspector (hardware, or no rig).
+ * Call it where the test has stopped @vcpu (after an exit, or before its
+ * first run): the exit is completed (an MMIO access steps past), and @vcpu
+ * then resumes where it was. Only the leaves that meet [@start, @end), or
+ * all if @end is 0. NULL, with *why, where there is no inspector
+ * (hardware, or no rig).
  */
-FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, const char **why);
+FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, uint64_t start, uint64_t end,
+			      const char **why);
+/* A rig cell: the emulator's stage-2 tables can be read. */
+bool pfnmap_s2_inspector_present(void);
 /* Guest code: where the vCPU is sent to park (lib/aarch64/pfnmap_park.S). */
 void pfnmap_park_entry(void);
-void pfnmap_guest_park(void);
 /* The rig's "# error" reason in a dump, or NULL when it holds leaves. */
 const char *pfnmap_s2_dump_error(FILE *f);
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The host environment of the cacheable PFNMAP tests, from sources that do
- * not go through the code under test: CTR_EL0, HWCAP2, the kernel log's
- * cpufeature and KVM init lines, the firmware's machine name.
+ * not go through the code under test: CTR_EL0, HWCAP2, ID_AA64MMFR2_EL1 as
+ * KVM gives it to a vCPU, the firmware's machine name, and the kernel
+ * log's KVM init line (the mode, for the report only).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,17 +41,6 @@ static char *read_kernel_log(void)
 		return NULL;
 	}
 	return buf;
-}
-
-/* A feature absent from a log that still holds the boot banner is "no". */
-static int log_feature(const char *log, const char *desc)
-{
-	char needle[128];
-
-	if (!log || !strstr(log, "CPU features: detected:"))
-		return PFNMAP_UNKNOWN;
-	snprintf(needle, sizeof(needle), "CPU features: detected: %s", desc);
-	return !!strstr(log, needle);
 }
 
 static const char *log_kvm_mode(const char *log)
@@ -96,6 +86,12 @@ static const char *where(void)
 	return "hardware";
 }
 
+void pfnmap_note_no_caches(const char *what)
+{
+	if (!strcmp(pfnmap_env()->where, "qemu"))
+		ksft_print_msg("QEMU models no caches: %s\n", what);
+}
+
 void pfnmap_mount_debugfs(void)
 {
 	if (access(DEBUGFS "/kvm", F_OK))
@@ -110,6 +106,27 @@ static const char *tri(int v)
 static void guest_done(void)
 {
 	GUEST_DONE();
+}
+
+/*
+ * FEAT_S2FWB from ID_AA64MMFR2_EL1.FWB (bits 43:40) as KVM reports the
+ * host's sanitised register to a vCPU: the ID register path, not the
+ * capability code. Unknown where KVM does not let it be read.
+ */
+static int vcpu_fwb(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_one_reg reg;
+	struct kvm_vm *vm;
+	uint64_t mmfr2 = 0;
+	int ret;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_done);
+	reg.id = ARM64_SYS_REG(3, 0, 0, 7, 2);	/* ID_AA64MMFR2_EL1 */
+	reg.addr = (uint64_t)&mmfr2;
+	ret = __vcpu_ioctl(vcpu, KVM_GET_ONE_REG, &reg);
+	kvm_vm_free(vm);
+	return ret ? PFNMAP_UNKNOWN : !!((mmfr2 >> 40) & 0xf);
 }
 
 /*
@@ -158,10 +175,9 @@ const struct pfnmap_env *pfnmap_env(void)
 	env.dic = PFNMAP_CTR_DIC(ctr);
 	env.idc = PFNMAP_CTR_IDC(ctr);
 
+	env.fwb = vcpu_fwb();
+	env.mte = !!(getauxval(AT_HWCAP2) & HWCAP2_MTE);
 	log = read_kernel_log();
-	env.fwb = log_feature(log, "Stage-2 Force Write-Back");
-	env.mte = (getauxval(AT_HWCAP2) & HWCAP2_MTE) ? 1 :
-		  log_feature(log, "Memory Tagging Extension");
 	env.kvm_mode = log_kvm_mode(log);
 	free(log);
 	env.where = where();

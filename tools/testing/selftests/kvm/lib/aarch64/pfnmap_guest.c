@@ -4,6 +4,7 @@
  * page size, exception handlers for the execute and data-abort probes,
  * code and data patterns.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,6 +91,12 @@ struct kvm_vm *pfnmap_vm_create_with_region(struct kvm_vcpu **vcpu, void *guest_
 					    pfnmap_guest_pages(vm, bytes), 0);
 	pfnmap_virt_map(vm, PFNMAP_TEST_GPA, bytes);
 	return vm;
+}
+
+int pfnmap_slot_errno(struct kvm_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
+		      uint64_t size, void *hva)
+{
+	return __vm_set_user_memory_region(vm, slot, flags, gpa, size, hva) ? errno : 0;
 }
 
 void pfnmap_vcpu_install_handlers(struct kvm_vcpu *vcpu)

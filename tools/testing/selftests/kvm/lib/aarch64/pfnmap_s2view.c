@@ -54,10 +54,25 @@ static FILE *open_view(struct kvm_vm *vm)
 	return fopen(path, "r");
 }
 
-bool pfnmap_s2_dump_present(struct kvm_vm *vm)
+/* Any vCPU of @vm: the inspector parks one to look (pfnmap_s2inspect.c). */
+static struct kvm_vcpu *some_vcpu(struct kvm_vm *vm)
+{
+	if (list_empty(&vm->vcpus))
+		return NULL;
+	return list_first_entry(&vm->vcpus, struct kvm_vcpu, list);
+}
+
+bool pfnmap_s2_types_observable(struct kvm_vm *vm)
+{
+	return (some_vcpu(vm) && pfnmap_s2_inspector_present()) || pfnmap_env()->s2view;
+}
+
+bool pfnmap_s2_observable(struct kvm_vm *vm)
 {
 	FILE *f;
 
+	if (some_vcpu(vm) && pfnmap_s2_inspector_present())
+		return true;
 	f = open_view(vm);
 	if (!f)
 		return false;
@@ -249,55 +264,77 @@ static void check_type(const struct pfnmap_s2_leaf *leaf, int fwb, const char *w
 
 /*
  * Reading state, per file: the header's fwb= of an emulator dump, and the
- * rest of a kernel dump's range still to be returned leaf by leaf.
+ * rest of a kernel dump's range still to be returned leaf by leaf. A few
+ * files are read side by side (the emulator's and the kernel's).
  */
-static struct {
+struct read_state {
 	FILE *f;
 	int fwb;
 	struct pfnmap_s2_leaf next;
 	uint64_t end;		/* exclusive end of the range */
-} rd;
+	unsigned long used;
+};
 
-static bool next_of_range(struct pfnmap_s2_leaf *leaf)
+static struct read_state *state_of(FILE *f)
 {
-	uint64_t bytes = leaf_bytes(rd.next.level);
+	static struct read_state rd[4];
+	static unsigned long clock;
+	struct read_state *st = &rd[0];
+	int i;
 
-	if (rd.next.ipa_start >= rd.end)
+	for (i = 0; i < 4; i++) {
+		if (rd[i].f == f) {
+			st = &rd[i];
+			break;
+		}
+		if (rd[i].used < st->used)
+			st = &rd[i];
+	}
+	/*
+	 * A file at its start is a new one, even where a closed one's FILE
+	 * is reused: nothing of the last file's range may carry over.
+	 */
+	if (st->f != f || !ftell(f)) {
+		memset(st, 0, sizeof(*st));
+		st->f = f;
+		st->fwb = -1;
+	}
+	st->used = ++clock;
+	return st;
+}
+
+static bool next_of_range(struct read_state *rd, struct pfnmap_s2_leaf *leaf)
+{
+	uint64_t bytes = leaf_bytes(rd->next.level);
+
+	if (rd->next.ipa_start >= rd->end)
 		return false;
-	*leaf = rd.next;
-	rd.next.ipa_start += bytes;
-	rd.next.ipa_end += bytes;
-	if (rd.next.pa != PFNMAP_S2_NO_PA)
-		rd.next.pa += bytes;
+	*leaf = rd->next;
+	rd->next.ipa_start += bytes;
+	rd->next.ipa_end += bytes;
+	if (rd->next.pa != PFNMAP_S2_NO_PA)
+		rd->next.pa += bytes;
 	return true;
 }
 
 /* The next leaf of a kernel dump or an emulator dump. */
 bool pfnmap_s2_read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
 {
+	struct read_state *rd = state_of(f);
 	char line[256];
 
-	/*
-	 * A file at its start is a new one, even where a closed one's FILE
-	 * is reused: nothing of the last file's range may carry over.
-	 */
-	if (rd.f != f || !ftell(f)) {
-		memset(&rd, 0, sizeof(rd));
-		rd.f = f;
-		rd.fwb = -1;
-	} else if (next_of_range(leaf)) {
+	if (next_of_range(rd, leaf))
 		return true;
-	}
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "# stage2 ", 9)) {
-			rd.fwb = check_header(line);
+			rd->fwb = check_header(line);
 			continue;
 		}
 		if (!strncmp(line, "0x", 2)) {
-			if (parse_dump_line(line, &rd.next, &rd.end))
+			if (parse_dump_line(line, &rd->next, &rd->end))
 				continue;	/* a hole */
-			check_type(&rd.next, pfnmap_env()->fwb, "stage2_page_tables");
-			if (next_of_range(leaf))
+			check_type(&rd->next, pfnmap_env()->fwb, "stage2_page_tables");
+			if (next_of_range(rd, leaf))
 				return true;
 			continue;
 		}
@@ -305,11 +342,92 @@ bool pfnmap_s2_read_leaf(FILE *f, struct pfnmap_s2_leaf *leaf)
 			continue;
 		TEST_ASSERT(parse_leaf(line, leaf),
 			    "emulator dump line does not match docs/interfaces.md: '%s'", line);
-		TEST_ASSERT(rd.fwb >= 0, "emulator dump has a leaf before its header");
-		check_type(leaf, rd.fwb, "emulator dump");
+		TEST_ASSERT(rd->fwb >= 0, "emulator dump has a leaf before its header");
+		check_type(leaf, rd->fwb, "emulator dump");
 		return true;
 	}
 	return false;
+}
+
+const char *pfnmap_s2_disagreement(const struct pfnmap_s2_leaf *view,
+				   const struct pfnmap_s2_leaf *emu)
+{
+	static char why[512];
+
+	/* A dump without memory types (6.12, 6.18) still has the rest */
+	if (emu->ipa_start == view->ipa_start && emu->ipa_end == view->ipa_end &&
+	    emu->level == view->level &&
+	    (view->pa == PFNMAP_S2_NO_PA || emu->pa == view->pa) &&
+	    (view->memattr == PFNMAP_S2_NO_MEMATTR || emu->memattr == view->memattr) &&
+	    !strcmp(emu->s2ap, view->s2ap) && !emu->xn == !view->xn)
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "IPA %#lx-%#lx: the kernel's dump says %s level %d pa %#lx memattr %#x s2ap %s xn %d, the emulator's tables say IPA %#lx-%#lx %s level %d pa %#lx memattr %#x s2ap %s xn %d",
+		 view->ipa_start, view->ipa_end, pfnmap_s2_type_name(view->type), view->level,
+		 view->pa, view->memattr, view->s2ap, view->xn, emu->ipa_start, emu->ipa_end,
+		 pfnmap_s2_type_name(emu->type), emu->level, emu->pa, emu->memattr, emu->s2ap,
+		 emu->xn);
+	return why;
+}
+
+static bool next_meeting(FILE *f, uint64_t start, uint64_t end, struct pfnmap_s2_leaf *l)
+{
+	while (pfnmap_s2_read_leaf(f, l))
+		if (l->ipa_end >= start && l->ipa_start < end)
+			return true;
+	return false;
+}
+
+/* Where the kernel has its own dump, it shows what the emulator holds. */
+static void check_agreement(struct kvm_vm *vm, FILE *emu, uint64_t start, uint64_t end)
+{
+	struct pfnmap_s2_leaf e, v;
+	bool more_e, more_v;
+	const char *why;
+	FILE *view;
+
+	view = open_view(vm);
+	if (!view)
+		return;
+	do {
+		more_e = next_meeting(emu, start, end, &e);
+		more_v = next_meeting(view, start, end, &v);
+		TEST_ASSERT(more_e == more_v,
+			    "stage 2 over [%#lx, %#lx): the %s has a leaf at IPA %#lx that the %s does not",
+			    start, end, more_e ? "emulator" : "kernel's dump",
+			    more_e ? e.ipa_start : v.ipa_start,
+			    more_e ? "kernel's dump" : "emulator");
+		why = more_e ? pfnmap_s2_disagreement(&v, &e) : NULL;
+		TEST_ASSERT(!why, "stage 2 disagrees with the emulator: %s", why);
+	} while (more_e);
+	fclose(view);
+	rewind(emu);
+}
+
+/*
+ * @vm's stage 2 over [start, end) from the most trusted source there is
+ * (SPEC "Observing stage 2"): the emulator's tables in a rig cell, else the
+ * kernel's dump; NULL without either. Where both exist they must agree.
+ */
+static FILE *open_source(struct kvm_vm *vm, uint64_t start, uint64_t end)
+{
+	struct kvm_vcpu *vcpu = some_vcpu(vm);
+	static bool said;
+	const char *why;
+	FILE *f;
+
+	if (!vcpu || !pfnmap_s2_inspector_present())
+		return open_view(vm);
+	if (!said)
+		ksft_print_msg("%s\n",
+			       "stage 2 read from the emulator's tables (rig.s2), checked against the kernel's dump where there is one");
+	said = true;
+	f = pfnmap_s2_emulator_dump(vcpu, start, end, &why);
+	TEST_ASSERT(f, "stage-2 inspector: %s", why);
+	why = pfnmap_s2_dump_error(f);
+	TEST_ASSERT(!why, "stage-2 inspector: %s", why);
+	check_agreement(vm, f, start, end);
+	return f;
 }
 
 int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
@@ -318,7 +436,7 @@ int pfnmap_s2_lookup(struct kvm_vm *vm, uint64_t ipa,
 	int ret = -ENOENT;
 	FILE *f;
 
-	f = open_view(vm);
+	f = open_source(vm, ipa, ipa + 1);
 	if (!f)
 		return -ENODEV;
 	while (pfnmap_s2_read_leaf(f, leaf)) {
@@ -337,7 +455,7 @@ int pfnmap_s2_count(struct kvm_vm *vm, uint64_t start, uint64_t end)
 	int n = 0;
 	FILE *f;
 
-	f = open_view(vm);
+	f = open_source(vm, start, end);
 	if (!f)
 		return -ENODEV;
 	while (pfnmap_s2_read_leaf(f, &leaf))
@@ -352,7 +470,7 @@ int pfnmap_s2_summarise(struct kvm_vm *vm, uint64_t start, uint64_t end,
 {
 	FILE *f;
 
-	f = open_view(vm);
+	f = open_source(vm, start, end);
 	if (!f)
 		return -ENODEV;
 	pfnmap_s2_summarise_file(f, start, end, type, pa_base, s);
