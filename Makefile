@@ -15,7 +15,7 @@ CHECK_CELLS ?= max-vhe n1-vhe a710-vhe
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps conformance check unit-tests lint checkpatch selftest-patches kunit mutation parse bench bench-s2 lava-validate lava-smoke clean
+.PHONY: help deps conformance check unit-tests lint checkpatch selftest-patches selftests-6.18 kunit mutation parse bench bench-s2 lava-validate lava-smoke clean
 
 help:
 	@echo "make conformance  build both kernels, boot the QEMU matrix, write results/"
@@ -23,7 +23,8 @@ help:
 	@echo "make check        the project's own tests: unit tests, checkpatch, one real cell per kernel"
 	@echo "make kunit        the series' KUnit tests (KU-1) with the patched tree's kunit.py"
 	@echo "make mutation     build one deliberate bug at a time, run the cells that show it, kill table"
-	@echo "make selftest-patches  remake kernel-patch/'s selftest patches from tools/"
+	@echo "make selftest-patches  remake kernel-patch/'s selftest patches from tools/ (KSRC_618=<tree>: the 6.18 set too)"
+	@echo "make selftests-6.18 KSRC_618=<tree>  apply kernel-patch/selftests-6.18 to a 6.18 tree and build the suite there"
 	@echo "make parse LOG=f  parse a saved TAP/results log offline"
 	@echo "make lava-smoke   run patched/max-vhe through LAVA's lava-run, compare with the rig (after conformance)"
 	@echo "make bench        time incremental rig runs, BENCH_COLD=1 a cold one too ($(BUILD)/bench.txt)"
@@ -56,8 +57,18 @@ checkpatch: deps
 selftest-patches:
 	scripts/rig-lock.sh "$(BUILD)" scripts/prepare-source.sh "$(BUILD)" -
 	scripts/selftest-patches.sh --tree "$(BUILD)/src/baseline"
+	@if [ -n "$(KSRC_618)" ]; then \
+		scripts/selftest-patches.sh --tree "$(KSRC_618)" --patches kernel-patch/selftests-6.18; \
+	else echo "selftest-patches: kernel-patch/selftests-6.18 not remade: give KSRC_618=<6.18 tree>"; fi
 
-check: unit-tests lint checkpatch lava-validate
+# The same tests for an upstream (6.14+) tree: kernel-patch/selftests-6.18
+# apply to KSRC_618 and build there. CI has no such tree (it cannot fetch).
+selftests-6.18: deps
+	@if [ -n "$(KSRC_618)" ]; then \
+		scripts/rig-lock.sh "$(BUILD)" scripts/check-selftests-6.18.sh "$(KSRC_618)" "$(BUILD)"; \
+	else echo "selftests-6.18: not checked: no 6.18 tree given (KSRC_618=<tree>)"; fi
+
+check: unit-tests lint checkpatch lava-validate selftests-6.18
 	scripts/conformance.sh --no-deps --cells "$(CHECK_CELLS)" --build "$(BUILD)" --results "$(RESULTS)"
 
 kunit: deps
