@@ -256,7 +256,7 @@ static void guest_zva_on_device(void)
 
 static bool is_alignment_fault(uint64_t esr)
 {
-	return ((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == ESR_EC_DABT &&
+	return PFNMAP_ESR_EC(esr) == PFNMAP_EC_DABT_CUR &&
 	       ESR_DFSC(esr) == DFSC_ALIGNMENT;
 }
 

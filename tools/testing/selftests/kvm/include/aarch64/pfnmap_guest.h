@@ -75,6 +75,14 @@ void pfnmap_put_code(void *va, uint16_t tag);
  * Shared with exception context: access them with READ_ONCE()/WRITE_ONCE().
  */
 extern uint64_t pfnmap_guest_iabt_count;
+/*
+ * Exception classes (Arm ARM, ESR_ELx.EC) under names of our own: the KVM
+ * selftests' ESR_EC_* became the kernel's ESR_ELx_EC_* in 6.15.
+ */
+#define PFNMAP_EC_IABT_CUR	0x21
+#define PFNMAP_EC_DABT_CUR	0x25
+#define PFNMAP_ESR_EC(esr)	(((esr) >> 26) & 0x3f)
+
 extern uint64_t pfnmap_guest_dabt_esr;	/* 0: none since reset */
 extern bool pfnmap_guest_dabt_armed;	/* else a data abort fails */
 

@@ -38,7 +38,7 @@ struct pfnmap_s2_leaf {
 	uint64_t ipa_start, ipa_end;	/* inclusive */
 	uint64_t pa;
 	int level;
-	char size[8];
+	char size[24];
 	uint32_t memattr;
 	int type;			/* enum pfnmap_s2_type */
 	char s2ap[4];
@@ -80,7 +80,7 @@ struct pfnmap_s2_summary {
 	uint64_t other_ipa;
 	bool pa_mismatch;	/* a leaf's PA is not pa_base + (ipa - start) */
 	uint64_t bad_pa_ipa;
-	char largest[8];	/* size of the largest leaf, e.g. "1G" */
+	char largest[24];	/* size of the largest leaf, e.g. "1G" */
 	bool not_shown;		/* a leaf's memory type is not in the dump */
 };
 

@@ -103,9 +103,9 @@ void pfnmap_vcpu_install_handlers(struct kvm_vcpu *vcpu)
 {
 	vm_init_descriptor_tables(vcpu->vm);
 	vcpu_init_descriptor_tables(vcpu);
-	vm_install_sync_handler(vcpu->vm, VECTOR_SYNC_CURRENT, ESR_EC_IABT,
+	vm_install_sync_handler(vcpu->vm, VECTOR_SYNC_CURRENT, PFNMAP_EC_IABT_CUR,
 				guest_iabt_handler);
-	vm_install_sync_handler(vcpu->vm, VECTOR_SYNC_CURRENT, ESR_EC_DABT,
+	vm_install_sync_handler(vcpu->vm, VECTOR_SYNC_CURRENT, PFNMAP_EC_DABT_CUR,
 				guest_dabt_handler);
 	sync_global_to_guest(vcpu->vm, pfnmap_page_size);
 }
