@@ -478,11 +478,12 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 		TH_LOG("page %lu of %d read %#lx after the VMA was replaced, want %#lx: stale data",
 		       uc.args[2], S27_PAGES, uc.args[3],
 		       pfnmap_pattern(2, uc.args[2] * PAGE / 8));
-	if (pfnmap_s2_lookup(vm, PFNMAP_TEST_GPA, &leaf) == -ENODEV) {
+	ret = pfnmap_s2_lookup(vm, PFNMAP_TEST_GPA, &leaf);
+	if (ret == -ENODEV) {
 		ksft_print_msg("stage-2 type not checked: %s\n", pfnmap_no_view_reason);
 		return;
 	}
-	ASSERT_EQ(0, pfnmap_s2_lookup(vm, PFNMAP_TEST_GPA, &leaf));
+	ASSERT_EQ(0, ret);
 	EXPECT_EQ(expect, leaf.type)
 		TH_LOG("IPA %#lx: stage 2 is %s, want %s (new VMA %s flags %#x)",
 		       PFNMAP_TEST_GPA, pfnmap_s2_type_name(leaf.type),

@@ -62,16 +62,22 @@ static struct kvm_vcpu *some_vcpu(struct kvm_vm *vm)
 	return list_first_entry(&vm->vcpus, struct kvm_vcpu, list);
 }
 
+/* A rig cell, and a vCPU to park: the emulator's tables can be read. */
+static bool emulated(struct kvm_vm *vm)
+{
+	return some_vcpu(vm) && pfnmap_s2_inspector_present();
+}
+
 bool pfnmap_s2_types_observable(struct kvm_vm *vm)
 {
-	return (some_vcpu(vm) && pfnmap_s2_inspector_present()) || pfnmap_env()->s2view;
+	return emulated(vm) || pfnmap_env()->s2view;
 }
 
 bool pfnmap_s2_observable(struct kvm_vm *vm)
 {
 	FILE *f;
 
-	if (some_vcpu(vm) && pfnmap_s2_inspector_present())
+	if (emulated(vm))
 		return true;
 	f = open_view(vm);
 	if (!f)
@@ -412,18 +418,17 @@ static void check_agreement(struct kvm_vm *vm, FILE *emu, uint64_t start, uint64
  */
 static FILE *open_source(struct kvm_vm *vm, uint64_t start, uint64_t end)
 {
-	struct kvm_vcpu *vcpu = some_vcpu(vm);
 	static bool said;
 	const char *why;
 	FILE *f;
 
-	if (!vcpu || !pfnmap_s2_inspector_present())
+	if (!emulated(vm))
 		return open_view(vm);
 	if (!said)
 		ksft_print_msg("%s\n",
 			       "stage 2 read from the emulator's tables (rig.s2), checked against the kernel's dump where there is one");
 	said = true;
-	f = pfnmap_s2_emulator_dump(vcpu, start, end, &why);
+	f = pfnmap_s2_emulator_dump(some_vcpu(vm), start, end, &why);
 	TEST_ASSERT(f, "stage-2 inspector: %s", why);
 	why = pfnmap_s2_dump_error(f);
 	TEST_ASSERT(!why, "stage-2 inspector: %s", why);
