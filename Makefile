@@ -19,7 +19,8 @@ SHELL := /bin/bash
 
 help:
 	@echo "make conformance  build both kernels, boot the QEMU matrix, write results/"
-	@echo "                  (VARIANT=debug, CELLS=\"max-vhe n1-vhe\", KERNELS=patched, TESTS='kvm:pfnmap_*')"
+	@echo "                  (VARIANT=debug, CELLS=\"max-vhe n1-vhe\", KERNELS=patched, TESTS='kvm:pfnmap_*',"
+	@echo "                  SUITE_TREE=<6.14+ tree>: the selftests built there from kernel-patch/selftests-6.18)"
 	@echo "make check        the project's own tests: unit tests, checkpatch, one real cell per kernel"
 	@echo "make kunit        the series' KUnit tests (KU-1) with the patched tree's kunit.py"
 	@echo "make mutation     build one deliberate bug at a time, run the cells that show it, kill table"
@@ -37,7 +38,8 @@ deps:
 
 conformance:
 	scripts/conformance.sh --kernels "$(KERNELS)" --cells "$(CELLS)" \
-		--variant "$(VARIANT)" --pages "$(PAGES)" --tests '$(TESTS)' --build "$(BUILD)" --results "$(RESULTS)"
+		--variant "$(VARIANT)" --pages "$(PAGES)" --tests '$(TESTS)' --build "$(BUILD)" --results "$(RESULTS)" \
+		$(if $(SUITE_TREE),--suite-tree "$(SUITE_TREE)")
 
 unit-tests: deps
 	/usr/bin/python3 -m pytest -q rig/tests  # Debian's python3-pytest

@@ -58,6 +58,20 @@ def unattributed(console_lines, reported):
     return left
 
 
+# KVM/arm64's init line (arch/arm64/kvm/arm.c): "VHE", "Hyp nVHE", "Hyp
+# hVHE" or "Protected nVHE" "mode initialized successfully".
+_KVM_MODE = re.compile(r"(?:(Protected|Hyp) )?([nh]?)VHE mode initialized successfully")
+
+
+def kvm_mode(lines):
+    """vhe, nvhe, hvhe or protected from the kernel log, or None."""
+    for line in lines:
+        m = _KVM_MODE.search(line)
+        if m:
+            return "protected" if m.group(1) == "Protected" else (m.group(2) + "vhe")
+    return None
+
+
 def read_console(path):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:

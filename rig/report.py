@@ -252,7 +252,8 @@ def cmd_hardware(args):
                                      "debian_version": None, "series_applied": None,
                                      "patches": [], "variant": "unknown",
                                      "kernelrelease": release}}}
-    mode = env.get("kvm_mode") or {"1": "vhe", "0": "nvhe"}.get(env.get("vhe", ""), "unknown")
+    mode = (env.get("kvm_mode") or (klog and console_scan.kvm_mode(klog))
+            or {"1": "vhe", "0": "nvhe"}.get(env.get("vhe", ""), "unknown"))
     cpu = env.get("cpu") or env.get("midr") or "hardware"
     with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
         json.dump(run, f, indent=1)

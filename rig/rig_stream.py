@@ -5,11 +5,15 @@ log) into flat report cases, with the rig's own lines applied on top of TAP:
   # ENV: key=value            environment (init: depth 0; test binary: deeper)
   # PROFILE: key=value        the kernel's observed policy profile
   # SPLAT: coll:test: line    a kernel splat during that binary: its cases fail
+
+Each case's requirement IDs come from rig/case-requirements.tsv, by its
+binary and name (case_requirements.py).
 """
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+import case_requirements
 import ktap_parser
 import requirements as reqs
 
@@ -210,6 +214,26 @@ def _apply_splats(stream):
             stream.cases.append(ReportCase(who or "kernel", who, "fail", why))
 
 
+def _trace(cases):
+    """Give each case the IDs the table names for it. A binary reported as
+    a whole (it stopped, or printed no TAP) stands for all its IDs, unless
+    its cases are of a suite the table does not know (an older log)."""
+    known, has_leaves = set(), set()
+    for case in cases:
+        if case.binary and case.name != case.binary:
+            has_leaves.add(case.binary)
+            ids = case_requirements.ids_for(case.binary, case.name)
+            if ids is not None:
+                case.requirements = ids
+                known.add(case.binary)
+    for case in cases:
+        if case.binary and case.name == case.binary and (
+                case.binary in known or case.binary not in has_leaves):
+            ids = case_requirements.ids_of_binary(case.binary)
+            if ids is not None:
+                case.requirements = ids
+
+
 def read_stream(lines):
     """Parse a results stream (an iterable of lines) into a Stream."""
     lines = list(lines)
@@ -226,6 +250,7 @@ def read_stream(lines):
     stream.warnings = ktap_parser.warnings(docs)
     stream.bailout = next((d.bailout for d in docs if d.bailout is not None), None)
     _apply_splats(stream)
+    _trace(stream.cases)
     return stream
 
 

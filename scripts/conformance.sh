@@ -8,18 +8,21 @@ usage() {
 	cat <<USAGE
 usage: $0 [--kernels "baseline patched"] [--cells "CELL..."] [--variant release|debug]
           [--pages 4k|64k]
-          [--tests GLOB] [--build DIR] [--results DIR] [--no-deps]
+          [--tests GLOB] [--build DIR] [--results DIR] [--no-deps] [--suite-tree TREE]
   Kernels: "baseline" and "patched" are Debian's linux-source-6.12 without
   and with kernel-patch/. Any other NAME is the kernel tree given by the
   environment variable KSRC_NAME (e.g. KERNELS=mine KSRC_mine=~/linux),
   built out of tree in BUILD/kernels/NAME and judged by SPEC's invariants.
+  --suite-tree: build the selftests in a copy of that 6.14+ tree with
+  kernel-patch/selftests-6.18 applied (as its maintainer would), instead of
+  in the patched 6.12 tree.
   Environment: JOBS (parallel build jobs), RIG_TEST_TIMEOUT, RIG_BOOT_TIMEOUT,
   RIG_CELL_TIMEOUT, RIG_NVGRACE=1 (add the emulated nvgrace-gpu device).
 USAGE
 }
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernels="baseline patched" cells= variant=release tests='*' pages=4k
-build="$top/build" results="$top/results" deps=1
+build="$top/build" results="$top/results" deps=1 suite_tree=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernels) kernels=$2; shift ;; --cells) cells=$2; shift ;;
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--pages) pages=$2; shift ;;
 	--build) build=$2; shift ;; --results) results=$2; shift ;;
 	--no-deps) deps=0 ;;
+	--suite-tree) suite_tree=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -46,6 +50,11 @@ for c in $cells; do
 	*) die "unknown cell '$c' (rig/matrix.tsv has: $matrix_cells)" ;; esac
 done
 [ -n "$kernels" ] || die "KERNELS is empty"
+if [ -n "$suite_tree" ]; then
+	[ -d "$suite_tree/tools/testing/selftests/kvm/arm64" ] ||
+		die "SUITE_TREE=$suite_tree is not a 6.14+ kernel tree (no tools/testing/selftests/kvm/arm64)"
+	suite_tree=$(realpath "$suite_tree")
+fi
 declare -A ksrc
 for k in $kernels; do
 	case "$k" in
@@ -124,7 +133,14 @@ if [ -z "$hdr" ]; then
 		INSTALL_HDR_PATH="$hdr" headers_install >/dev/null ||
 		die "headers_install of the patched tree failed"
 fi
-"$top/scripts/build-selftests.sh" "$build/src/patched" "$hdr" "$build/selftests"
+if [ -n "$suite_tree" ]; then
+	# As a maintainer of that tree gets them: applied, then built there.
+	"$top/scripts/check-selftests-6.18.sh" "$suite_tree" "$build"
+	"$top/scripts/build-selftests.sh" "$build/src/selftests-6.18" \
+		"$build/src/selftests-6.18/out-headers/hdr" "$build/selftests"
+else
+	"$top/scripts/build-selftests.sh" "$build/src/patched" "$hdr" "$build/selftests"
+fi
 echo "selftests: built in $(( $(date +%s) - ts ))s"
 "$top/scripts/package-kselftest.sh" "$build/selftests" "$build/kselftest-pfnmap.tar.gz"
 
@@ -153,7 +169,8 @@ srcargs=()
 for k in "${!ksrc[@]}"; do srcargs+=(--src "$k=${ksrc[$k]}"); done
 "$top/scripts/run-info.py" "$run" --build "$build" --patches "$series" \
 	--kernels "$kernels" --variant "$variant" "${srcargs[@]}" --tests "$tests" \
-	--cells "$cells" --matrix "$matrix_cells" --tarball "$build/kselftest-pfnmap.tar.gz"
+	--cells "$cells" --matrix "$matrix_cells" --tarball "$build/kselftest-pfnmap.tar.gz" \
+	--suite-tree "$suite_tree"
 # What was tested, with the run: the series as applied (KCIDB's
 # patchset_files come from here, never from the checkout at export time).
 mkdir -p "$run/patches"

@@ -12,9 +12,10 @@ kst="$1/kselftest_install"
 
 mkdir -p "$kst/pfnmap-report"
 # The reporter and the data files it reads beside itself (console_scan.py
-# cannot even be imported without splat-patterns; report.html comes from
+# cannot even be imported without splat-patterns, nor case_requirements.py
+# without its table; report.html comes from
 # templates/).
-cp "$top"/rig/*.py "$top/rig/splat-patterns" "$kst/pfnmap-report/"
+cp "$top"/rig/*.py "$top/rig/splat-patterns" "$top/rig/case-requirements.tsv" "$kst/pfnmap-report/"
 cp -r "$top/rig/templates" "$kst/pfnmap-report/"
 tar -C "$(dirname "$kst")" -czf "$2" "$(basename "$kst")"
 echo "package-kselftest: $2"

@@ -73,8 +73,9 @@ def kernel_info(build, name, suffix, patches_dir, src, with_series=("patched",))
     }
 
 
-def suite_info(top, patches_dir):
-    """The suite's own version, for certification reports."""
+def suite_info(top, patches_dir, tree=""):
+    """The suite's own version, for certification reports, and the tree it
+    was built in (the patched 6.12 tree, or a 6.14+ tree it was applied to)."""
     series = hashlib.sha256()
     for p in sorted(os.listdir(patches_dir)):
         if p.endswith(".patch"):
@@ -82,7 +83,10 @@ def suite_info(top, patches_dir):
                 series.update(f.read())
     return {"commit": _out("git", "-C", top, "rev-parse", "HEAD"),
             "dirty": bool(_out("git", "-C", top, "status", "--porcelain", "--untracked-files=no")),
-            "series_sha256": series.hexdigest()}
+            "series_sha256": series.hexdigest(),
+            "built_in": (f"{tree} ({_out('make', '-s', '-C', tree, 'kernelversion')}) "
+                         "with kernel-patch/selftests-6.18"
+                         if tree else "the patched tree (kernel-patch/)")}
 
 
 def main():
@@ -98,6 +102,7 @@ def main():
     ap.add_argument("--cells", default="", help="the selected cells (empty: all)")
     ap.add_argument("--matrix", default="", help="every cell of the matrix")
     ap.add_argument("--tarball", default="", help="the kselftest tarball")
+    ap.add_argument("--suite-tree", default="", help="the 6.14+ tree the suite was built in")
     ap.add_argument("--with-series", default="patched", metavar='"K..."',
                     help="the kernels built from kernel-patch/ (default: patched)")
     a = ap.parse_args()
@@ -122,7 +127,7 @@ def main():
                                    srcs.get(k, os.path.join(a.build, "src", k)),
                                    a.with_series.split())
                     for k in a.kernels.split()},
-        "suite": suite_info(top, a.patches),
+        "suite": suite_info(top, a.patches, a.suite_tree),
         "toolchain": {"cc": _out("aarch64-linux-gnu-gcc", "--version").split("\n")[0]},
         "kselftest_tarball_sha256": _sha256(a.tarball) if a.tarball else "",
         "selection": {"tests": a.tests, "cells": a.cells.split() or a.matrix.split(),

@@ -1,4 +1,6 @@
 """The rig layer: framing, ENV, SPLAT, flattening, console splats."""
+import pytest
+
 from conftest import read
 
 import console_scan
@@ -73,3 +75,14 @@ def test_console_splats_outside_tests():
     assert console_scan.unattributed(console, reported) == [
         "WARNING: possible circular locking dependency detected"]
     assert console_scan.find_splats(read("sample-run/cells/patched-max-vhe/console.log")) == []
+
+
+@pytest.mark.parametrize("line,mode", [
+    ("[    0.512] kvm [1]: VHE mode initialized successfully", "vhe"),
+    ("[    0.512] kvm [1]: Hyp nVHE mode initialized successfully", "nvhe"),
+    ("kvm [1]: Hyp hVHE mode initialized successfully", "hvhe"),
+    ("kvm [1]: Protected nVHE mode initialized successfully", "protected"),
+])
+def test_kvm_mode_from_the_kernel_log(line, mode):
+    assert console_scan.kvm_mode(["booting", line]) == mode
+    assert console_scan.kvm_mode(["no kvm here"]) is None

@@ -39,7 +39,6 @@ FIXTURE_SETUP(nvgrace_mmap)
 	char reason[256];
 	const char *why;
 
-	ksft_print_msg("REQ: NV-4\n");
 	self->page = getpagesize();
 	why = vfio_selftests_open(&self->dev, device_bdf, NVGRACE_DRIVER,
 				  reason, sizeof(reason));

@@ -43,7 +43,6 @@ FIXTURE_SETUP(vfio_pci_memslot)
 	uint32_t i;
 	int ret;
 
-	ksft_print_msg("REQ: NV-3 S2-2 MS-2\n");
 	if (!device_bdf)
 		SKIP(return, "%s", vfio_selftests_no_bdf_reason(VFIO_PCI_DRIVER));
 	ASSERT_EQ(0, rebind_ret) TH_LOG("cannot bind %s to vfio-pci with vfio/setup.sh",

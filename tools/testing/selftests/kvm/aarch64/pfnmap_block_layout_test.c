@@ -146,7 +146,6 @@ FIXTURE_SETUP(layout)
 	self->r.fd = -1;
 	self->backing.hva = NULL;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: BLK-2\n");
 	self->bytes = 2 * BLOCK;
 	if (!provider_window(_metadata, self->bytes + PAGE, BLOCK, &off))
 		return;
@@ -219,7 +218,7 @@ static void check_forbidden_access(struct __test_metadata *_metadata, struct kvm
 	"IPA %#lx is mapped by a %s leaf over a block the layout breaks, want %lu-byte pages"
 
 /* Two 512 MiB blocks page by page with 64 KiB pages: more than the default 30 s */
-TEST_F_TIMEOUT(layout, every_page_reads_its_pfn_and_no_block_covers_a_break, 240)
+TEST_F_TIMEOUT(layout, every_page_reads_its_pfn_and_no_block_covers_a_break, 120)
 {
 	struct pfnmap_s2_summary sum;
 	uint64_t ipa, end, blk;
@@ -300,7 +299,6 @@ FIXTURE_SETUP(largest)
 	self->r.fd = -1;
 	self->backing.hva = NULL;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: BLK-2\n");
 	self->block = pfnmap_largest_block();
 	self->bytes = 2 * self->block;
 	if (!provider_window(_metadata, self->bytes, self->block, &off))
@@ -336,7 +334,7 @@ FIXTURE_TEARDOWN(largest)
 	"%d stage-2 leaves over the %lu-byte block at IPA %#lx that the block's last page breaks, want one per page"
 
 /* 2 GiB mapped page by page by the provider: slow under emulation */
-TEST_F_TIMEOUT(largest, no_block_covers_its_last_page_and_sampled_pages_read_their_pfn, 240)
+TEST_F_TIMEOUT(largest, no_block_covers_its_last_page_and_sampled_pages_read_their_pfn, 120)
 {
 	uint64_t broken = PFNMAP_TEST_GPA + g_broken_sub * BLOCK;
 	struct ucall uc;
@@ -395,7 +393,6 @@ FIXTURE_SETUP(slot)
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: BLK-2\n");
 	if (!provider_window(_metadata, map_bytes, BLOCK, &off))
 		return;
 
@@ -429,7 +426,7 @@ FIXTURE_TEARDOWN(slot)
 #define PAST_END_READ_FORMAT \
 	"the guest's read at IPA %#lx, past the memslot's end, did not exit (next: MMIO at %#llx, ucall %lu): a block maps memory outside the memslot"
 
-TEST_F_TIMEOUT(slot, every_page_reads_its_data_and_nothing_outside_the_memslot_is_mapped, 240)
+TEST_F_TIMEOUT(slot, every_page_reads_its_data_and_nothing_outside_the_memslot_is_mapped, 120)
 {
 	struct kvm_run *run = self->vcpu->run;
 	struct ucall uc;
@@ -456,7 +453,4 @@ TEST_F_TIMEOUT(slot, every_page_reads_its_data_and_nothing_outside_the_memslot_i
 			TH_LOG("%d stage-2 leaves past the memslot's end", n);
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

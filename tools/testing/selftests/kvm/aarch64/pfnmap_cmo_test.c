@@ -133,7 +133,6 @@ TEST_F(cmo, maintenance_by_va_is_harmless)
 {
 	struct ucall uc;
 
-	ksft_print_msg("REQ: CMO-1\n");
 	map_under_test(_metadata, self, variant, guest_cmo);
 	if (_metadata->exit_code)
 		return;
@@ -185,7 +184,6 @@ TEST_F(cmo, host_and_guest_read_each_others_writes)
 	uint8_t *hva;
 	int64_t bad;
 
-	ksft_print_msg("REQ: CMO-2\n");
 	map_under_test(_metadata, self, variant, guest_ping_pong);
 	if (_metadata->exit_code)
 		return;
@@ -283,7 +281,6 @@ FIXTURE_SETUP(zva)
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: CMO-3\n");
 	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
 		SKIP(return, "%s", reason);
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_zva_on_device, NPAGES * PAGE);
@@ -338,7 +335,4 @@ TEST_F(zva, dc_zva_takes_an_alignment_fault)
 	ASSERT_EQ(UCALL_DONE, pfnmap_run(self->vcpu, &uc));
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

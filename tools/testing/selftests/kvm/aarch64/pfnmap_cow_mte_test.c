@@ -88,7 +88,6 @@ FIXTURE_SETUP(cow)
 	self->priv.fd = -1;
 	self->shared.hva = NULL;
 	self->priv.hva = NULL;
-	ksft_print_msg("REQ: COW-1 SEC-1\n");
 	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
 		SKIP(return, "%s", reason);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
@@ -395,7 +394,7 @@ FIXTURE_SETUP(mte)
 	self->anon = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	/* The cases skip after printing their REQ line. */
+	/* The cases skip, each with its reason. */
 	if (pfnmap_have_provider((variant->flags & LINEAR) ? 0 : NPAGES * PAGE))
 		self->vm = mte_vm_create(&self->vcpu, guest_touch);
 }
@@ -424,7 +423,6 @@ TEST_F(mte, pfnmap_memslot_is_refused)
 {
 	int err;
 
-	ksft_print_msg("REQ: MTE-1\n");
 	mte_require(_metadata, self, variant);
 	if (_metadata->exit_code)
 		return;
@@ -493,7 +491,6 @@ TEST_F(mte, pfnmap_swapped_in_under_anon_memslot_is_refused_or_uncached)
 	struct ucall uc;
 	int ret;
 
-	ksft_print_msg("REQ: MTE-2\n");
 	mte_require(_metadata, self, variant);
 	if (_metadata->exit_code)
 		return;
@@ -572,7 +569,6 @@ TEST(mte_vm_tags_work_on_anonymous_memory)
 	struct ucall uc;
 	uint64_t gva;
 
-	ksft_print_msg("REQ: MTE-3\n");
 	vm = mte_vm_create(&vcpu, guest_tags);
 	if (!vm)
 		SKIP(return, MTE_SKIP);
@@ -593,7 +589,4 @@ TEST(mte_vm_tags_work_on_anonymous_memory)
 	kvm_vm_free(vm);
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

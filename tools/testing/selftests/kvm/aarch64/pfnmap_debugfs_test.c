@@ -116,7 +116,6 @@ TEST(view_reads_whole_lines_while_the_vm_is_torn_down)
 	pid_t child;
 	FILE *f;
 
-	ksft_print_msg("REQ: DBG-1\n");
 	if (!pfnmap_env()->s2dump)
 		SKIP(return, "%s", pfnmap_no_dump_reason);
 	/*
@@ -190,7 +189,6 @@ TEST(dump_lines_tile_the_ipa_space_when_generated_twice)
 	int lineno = 0;
 	FILE *f;
 
-	ksft_print_msg("REQ: DBG-1\n");
 	if (!pfnmap_env()->s2dump)
 		SKIP(return, "%s", pfnmap_no_dump_reason);
 
@@ -225,7 +223,4 @@ TEST(dump_lines_tile_the_ipa_space_when_generated_twice)
 	kvm_vm_free(vm);
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

@@ -78,7 +78,6 @@ FIXTURE_SETUP(noexec)
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: X-1\n");
 	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
 		SKIP(return, "%s", reason);
 	self->vm = setup_vm(_metadata, &self->vcpu, guest_exec_once, &self->r,
@@ -167,7 +166,6 @@ FIXTURE_SETUP(selfmod)
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: X-2 CAP-3\n");
 	ksft_print_msg("PROFILE: dic=%d idc=%d\n", env->dic, env->idc);
 	ksft_print_msg("testing: %s%s\n",
 		       env->idc ? "IDC=1: no D-cache clean to PoU needed; " :
@@ -223,7 +221,4 @@ TEST_F(selfmod, new_code_runs_after_each_rewrite)
 	}
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

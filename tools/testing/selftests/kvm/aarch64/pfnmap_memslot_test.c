@@ -38,7 +38,6 @@ TEST(cap_on_vm_fd_is_0_or_1_and_matches_what_kvm_accepts)
 	struct kvm_vm *vm;
 	int err;
 
-	ksft_print_msg("REQ: CAP-1\n");
 	ASSERT_TRUE(env->cap == 0 || env->cap == 1)
 		TH_LOG("KVM_CHECK_EXTENSION(243) on a VM fd returned %d, want 0 or 1", env->cap);
 	if (!pfnmap_provider_ready(PAGE, &reason))
@@ -74,7 +73,6 @@ TEST(cap_is_never_1_without_fwb)
 {
 	const struct pfnmap_env *env = pfnmap_env();
 
-	ksft_print_msg("REQ: CAP-1\n");
 	if (env->fwb == PFNMAP_UNKNOWN)
 		SKIP(return,
 		     "KVM_GET_ONE_REG(ID_AA64MMFR2_EL1) failed on a vCPU: FWB is unknown");
@@ -92,7 +90,6 @@ TEST(cap_on_system_fd_fails_with_einval)
 	int kvm_fd = open_kvm_dev_path_or_exit();
 	int ret;
 
-	ksft_print_msg("REQ: CAP-2\n");
 	/* Raw ioctl: kvm_check_cap() asserts on the error we expect. */
 	ret = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
 	EXPECT_EQ(-1, ret)
@@ -113,25 +110,31 @@ FIXTURE(kind) {
 FIXTURE_VARIANT(kind) {
 	uint32_t type;
 	uint32_t flags;
-	const char *req;
+	enum pfnmap_path path;
 };
 
-FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear) { WB, NONLINEAR, "MS-1 CAP-3 CAP-4" };
-FIXTURE_VARIANT_ADD(kind, nc_allow_uncached) { NC, ALLOW, "MS-2" };
-FIXTURE_VARIANT_ADD(kind, nc) { NC, NONLINEAR, "MS-2" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE) { nGnRE, NONLINEAR, "MS-2" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRnE) { nGnRnE, NONLINEAR, "MS-2" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_allow_uncached) { nGnRE, ALLOW, "MS-2" };
-FIXTURE_VARIANT_ADD(kind, mixedmap_cacheable_nonlinear) {
-	WB, TEST_PFNMAP_F_MIXEDMAP, "S2-6 CAP-3 CAP-4" };
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_accepted_when_cap_1) { WB, NONLINEAR, WHEN_CAP_1 };
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_refused_when_cap_0) { WB, NONLINEAR, WHEN_CAP_0 };
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached) { NC, ALLOW };
+FIXTURE_VARIANT_ADD(kind, nc) { NC, NONLINEAR };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE) { nGnRE, NONLINEAR };
+FIXTURE_VARIANT_ADD(kind, device_nGnRnE) { nGnRnE, NONLINEAR };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_allow_uncached) { nGnRE, ALLOW };
+FIXTURE_VARIANT_ADD(kind, mixedmap_cacheable_nonlinear_accepted_when_cap_1) {
+	WB, TEST_PFNMAP_F_MIXEDMAP, WHEN_CAP_1 };
+/* Populated on fault: refused here or at the first fault (the profile) */
+FIXTURE_VARIANT_ADD(kind, mixedmap_cacheable_nonlinear_refused_when_cap_0) {
+	WB, TEST_PFNMAP_F_MIXEDMAP, WHEN_CAP_0 };
 
 FIXTURE_SETUP(kind)
 {
+	const char *reason;
+
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	if (!pfnmap_have_provider(PAGE))
-		return;
+	if (!pfnmap_kind_ready(variant->path, PAGE, &reason))
+		SKIP(return, "%s", reason);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
 					  pfnmap_env()->cap);
 	self->vm = vm_create_barebones();
@@ -153,12 +156,8 @@ FIXTURE_TEARDOWN(kind)
 
 TEST_F(kind, memslot_is_accepted_unless_cacheable_with_cap_0)
 {
-	const char *reason;
 	int err;
 
-	pfnmap_print_req(variant->req, self->vm && self->expect == S2T_REFUSED);
-	if (!pfnmap_provider_ready(PAGE, &reason))
-		SKIP(return, "%s", reason);
 	err = pfnmap_slot_errno(self->vm, PFNMAP_TEST_SLOT, 0, PFNMAP_TEST_GPA, PAGE,
 				self->r.hva);
 	if (self->expect == S2T_REFUSED && (variant->flags & TEST_PFNMAP_F_MIXEDMAP) &&
@@ -188,15 +187,11 @@ TEST_F(kind, memslot_is_accepted_unless_cacheable_with_cap_0)
 
 TEST_F(kind, dirty_logging_is_refused_at_creation)
 {
-	const char *reason;
 	int err;
 
-	ksft_print_msg("REQ: MS-3\n");
 	if (variant->flags & TEST_PFNMAP_F_MIXEDMAP)
 		SKIP(return,
 		     "MS-3 covers VM_PFNMAP; a VM_MIXEDMAP VMA is not an IO region for KVM");
-	if (!pfnmap_provider_ready(PAGE, &reason))
-		SKIP(return, "%s", reason);
 	err = pfnmap_slot_errno(self->vm, PFNMAP_TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
 				PFNMAP_TEST_GPA, PAGE, self->r.hva);
 	EXPECT_EQ(EINVAL, err)
@@ -206,15 +201,11 @@ TEST_F(kind, dirty_logging_is_refused_at_creation)
 
 TEST_F(kind, dirty_logging_is_refused_as_flags_only_update)
 {
-	const char *reason;
 	int err;
 
-	ksft_print_msg("REQ: MS-3\n");
 	if (variant->flags & TEST_PFNMAP_F_MIXEDMAP)
 		SKIP(return,
 		     "MS-3 covers VM_PFNMAP; a VM_MIXEDMAP VMA is not an IO region for KVM");
-	if (!pfnmap_provider_ready(PAGE, &reason))
-		SKIP(return, "%s", reason);
 	if (self->expect == S2T_REFUSED)
 		SKIP(return,
 		     "cap=0: this kind is refused at creation (CAP-4); the flags-only update is checked on the non-cacheable kinds");
@@ -312,7 +303,6 @@ TEST_F(span, first_offending_vma_decides_and_nothing_is_created_on_error)
 	void *anon;
 	int i, err, probe;
 
-	ksft_print_msg("REQ: MS-4\n");
 	if (!pfnmap_provider_ready(MAX_PIECES * PAGE, &reason))
 		SKIP(return, "%s", reason);
 	for (i = 0; i < self->n; i++) {
@@ -355,10 +345,13 @@ FIXTURE(replace) {
 FIXTURE_VARIANT(replace) {
 	uint32_t from_type, from_flags;
 	uint32_t to_type, to_flags;
+	enum pfnmap_path path;
 };
 
-FIXTURE_VARIANT_ADD(replace, device_replaced_by_cacheable) {
-	nGnRE, NONLINEAR, WB, NONLINEAR };
+FIXTURE_VARIANT_ADD(replace, device_replaced_by_cacheable_mapped_when_cap_1) {
+	nGnRE, NONLINEAR, WB, NONLINEAR, WHEN_CAP_1 };
+FIXTURE_VARIANT_ADD(replace, device_replaced_by_cacheable_refused_when_cap_0) {
+	nGnRE, NONLINEAR, WB, NONLINEAR, WHEN_CAP_0 };
 FIXTURE_VARIANT_ADD(replace, nc_allow_uncached_replaced_by_device) {
 	NC, ALLOW, nGnRE, NONLINEAR };
 FIXTURE_VARIANT_ADD(replace, device_replaced_by_nc_allow_uncached) {
@@ -394,11 +387,13 @@ static void guest_read_loop(void)
 
 FIXTURE_SETUP(replace)
 {
+	const char *reason;
+
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	if (!pfnmap_have_provider(2 * S27_PAGES * PAGE))
-		return;
+	if (!pfnmap_kind_ready(variant->path, 2 * S27_PAGES * PAGE, &reason))
+		SKIP(return, "%s", reason);
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_read_loop, S27_PAGES * PAGE);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->from_type, variant->from_flags,
 				0, S27_PAGES * PAGE, true, NULL));
@@ -426,12 +421,8 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 	struct pfnmap_region to;
 	struct ucall uc;
 	void *hva = self->r.hva;
-	const char *reason;
 	int ret, n;
 
-	ksft_print_msg("REQ: S2-7 CAP-4\n");
-	if (!pfnmap_provider_ready(2 * S27_PAGES * PAGE, &reason))
-		SKIP(return, "%s", reason);
 	pfnmap_fill(hva, S27_PAGES * PAGE, 1);
 	pfnmap_clean_poc((uint64_t)hva, S27_PAGES * PAGE);
 	g_seed = 1;
@@ -491,7 +482,4 @@ TEST_F(replace, new_vma_decides_at_next_fault_and_old_entries_are_gone)
 		       variant->to_flags);
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

@@ -38,7 +38,6 @@ FIXTURE_SETUP(prv)
 {
 	const char *reason;
 
-	ksft_print_msg("REQ: PRV-1\n");
 	self->fd = -1;
 	if (!pfnmap_provider_ready(0, &reason))
 		SKIP(return, "%s", reason);
@@ -262,7 +261,6 @@ static void expect_load_refused(struct __test_metadata *_metadata, uint64_t star
 	const char *ko = module_file();
 	int err, back;
 
-	ksft_print_msg("REQ: PRV-1\n");
 	if (!ko)
 		SKIP(return,
 		     "no test_pfnmap.ko in /lib/modules: the load-time checks need the module file");
@@ -410,7 +408,4 @@ TEST_F(prv, random_configurations_are_accepted_or_einval)
 		       accepted, RANDOM_ROUNDS);
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

@@ -120,31 +120,38 @@ FIXTURE(kind) {
 FIXTURE_VARIANT(kind) {
 	uint32_t type;
 	uint32_t flags;
-	const char *req;
+	enum pfnmap_path path;
 };
 
-FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_pfnmap) { WB, 0, "S2-1 SEC-1 CAP-3 CAP-4" };
-FIXTURE_VARIANT_ADD(kind, cacheable_allow_uncached_nonlinear_pfnmap) {
-	WB, ALLOW, "S2-1 SEC-1 CAP-3 CAP-4" };
-FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_pfnmap) { NC, ALLOW, "S2-2" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_allow_uncached_nonlinear_pfnmap) { nGnRE, ALLOW, "S2-2" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRnE_allow_uncached_nonlinear_pfnmap) { nGnRnE, ALLOW, "S2-2" };
-FIXTURE_VARIANT_ADD(kind, nc_nonlinear_pfnmap) { NC, 0, "S2-3" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_pfnmap) { nGnRE, 0, "S2-3" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRnE_nonlinear_pfnmap) { nGnRnE, 0, "S2-3" };
-FIXTURE_VARIANT_ADD(kind, cacheable_linear_pfnmap) { WB, LINEAR, "S2-4 CAP-4" };
-FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_linear_pfnmap) { NC, LINEAR | ALLOW, "S2-4" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_linear_pfnmap) { nGnRE, LINEAR, "S2-4" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRnE_linear_pfnmap) { nGnRnE, LINEAR, "S2-4" };
-FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_mixedmap) { WB, MIXED, "S2-6 SEC-1 CAP-3 CAP-4" };
-FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_mixedmap) { NC, MIXED | ALLOW, "S2-6 S2-2" };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_mixedmap) { nGnRE, MIXED, "S2-6 S2-3" };
-FIXTURE_VARIANT_ADD(kind, cacheable_linear_mixedmap) { WB, MIXED | LINEAR, "S2-6 S2-4" };
-FIXTURE_VARIANT_ADD(kind, nc_linear_mixedmap) { NC, MIXED | LINEAR, "S2-6 S2-4" };
+/* Cacheable outside the linear map: mapped Normal-WB with cap = 1, else refused */
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_pfnmap_mapped_when_cap_1) { WB, 0, WHEN_CAP_1 };
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_pfnmap_refused_when_cap_0) { WB, 0, WHEN_CAP_0 };
+FIXTURE_VARIANT_ADD(kind, cacheable_allow_uncached_nonlinear_pfnmap_mapped_when_cap_1) {
+	WB, ALLOW, WHEN_CAP_1 };
+FIXTURE_VARIANT_ADD(kind, cacheable_allow_uncached_nonlinear_pfnmap_refused_when_cap_0) {
+	WB, ALLOW, WHEN_CAP_0 };
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_mixedmap_mapped_when_cap_1) { WB, MIXED, WHEN_CAP_1 };
+FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_mixedmap_refused_when_cap_0) {
+	WB, MIXED, WHEN_CAP_0 };
+/* The same answer on every CPU */
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_pfnmap) { NC, ALLOW };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_allow_uncached_nonlinear_pfnmap) { nGnRE, ALLOW };
+FIXTURE_VARIANT_ADD(kind, device_nGnRnE_allow_uncached_nonlinear_pfnmap) { nGnRnE, ALLOW };
+FIXTURE_VARIANT_ADD(kind, nc_nonlinear_pfnmap) { NC, 0 };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_pfnmap) { nGnRE, 0 };
+FIXTURE_VARIANT_ADD(kind, device_nGnRnE_nonlinear_pfnmap) { nGnRnE, 0 };
+FIXTURE_VARIANT_ADD(kind, cacheable_linear_pfnmap) { WB, LINEAR };
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_linear_pfnmap) { NC, LINEAR | ALLOW };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_linear_pfnmap) { nGnRE, LINEAR };
+FIXTURE_VARIANT_ADD(kind, device_nGnRnE_linear_pfnmap) { nGnRnE, LINEAR };
+FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_mixedmap) { NC, MIXED | ALLOW };
+FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_mixedmap) { nGnRE, MIXED };
+FIXTURE_VARIANT_ADD(kind, cacheable_linear_mixedmap) { WB, MIXED | LINEAR };
+FIXTURE_VARIANT_ADD(kind, nc_linear_mixedmap) { NC, MIXED | LINEAR };
 /* S2-8: a driver's Device PTEs in a VMA whose vm_page_prot is cacheable */
-FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_nonlinear_pfnmap) { WB, PTE_DEV, "S2-8" };
+FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_nonlinear_pfnmap) { WB, PTE_DEV };
 FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_allow_uncached_nonlinear_pfnmap) {
-	WB, PTE_DEV | ALLOW, "S2-8" };
+	WB, PTE_DEV | ALLOW };
 
 FIXTURE_SETUP(kind)
 {
@@ -156,8 +163,8 @@ FIXTURE_SETUP(kind)
 	self->r.hva = NULL;
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
 					  pfnmap_env()->cap);
-	pfnmap_print_req(variant->req, self->expect == S2T_REFUSED);
-	if (!pfnmap_provider_ready((variant->flags & LINEAR) ? 0 : NPAGES * PAGE, &reason))
+	if (!pfnmap_kind_ready(variant->path, (variant->flags & LINEAR) ? 0 : NPAGES * PAGE,
+			       &reason))
 		SKIP(return, "%s", reason);
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, NPAGES * PAGE);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
@@ -293,7 +300,6 @@ static bool hugepage_available(void)
 FIXTURE_SETUP(ordinary)
 {
 	self->vm = NULL;
-	ksft_print_msg("REQ: S2-5\n");
 	if (variant->src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB && !hugepage_available())
 		SKIP(return,
 		     "no free 2 MiB hugepage: echo 2 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages (CONFIG_HUGETLBFS)");
@@ -328,7 +334,4 @@ TEST_F(ordinary, stage2_view_shows_normal_wb)
 		   vm_mem_backing_src_alias(variant->src)->name);
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

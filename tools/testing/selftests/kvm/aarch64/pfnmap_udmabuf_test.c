@@ -112,7 +112,6 @@ FIXTURE_SETUP(udmabuf)
 	self->memfd = -1;
 	self->buf = -1;
 	self->hva = NULL;
-	ksft_print_msg("REQ: S2-4 BLK-2\n");
 	if (access("/dev/udmabuf", R_OK | W_OK))
 		SKIP(return, NO_UDMABUF_MSG);
 
@@ -246,7 +245,4 @@ TEST_F(udmabuf, mapped_normal_wb_by_page_leaves)
 	}
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

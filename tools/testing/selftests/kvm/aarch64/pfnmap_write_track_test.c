@@ -73,7 +73,6 @@ FIXTURE_SETUP(write_track)
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: BLK-3\n");
 	if (!pfnmap_provider(&info, 2 * BLOCK, &reason))
 		SKIP(return, "%s", reason);
 	off = pfnmap_provider_aligned(&info, BLOCK);
@@ -165,7 +164,4 @@ TEST_F(write_track, a_write_to_a_read_only_pte_never_lands_silently)
 		ksft_print_msg("the write to page %lu reached the driver's ->pfn_mkwrite\n", k);
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

@@ -66,7 +66,6 @@ FIXTURE_SETUP(zone_device)
 	self->vm = NULL;
 	self->r.fd = -1;
 	self->r.hva = NULL;
-	ksft_print_msg("REQ: S2-9\n");
 	if (!pfnmap_provider(&info, BYTES, &reason))
 		SKIP(return, "%s", reason);
 	off = pfnmap_provider_aligned(&info, BYTES);
@@ -144,7 +143,4 @@ TEST_F(zone_device, accepted_and_mapped_on_every_cpu)
 		TH_LOG(NOT_SAFE_FORMAT, PFNMAP_TEST_GPA, pfnmap_s2_type_name(leaf.type));
 }
 
-int main(int argc, char **argv)
-{
-	return pfnmap_harness_main(argc, argv);
-}
+TEST_HARNESS_MAIN

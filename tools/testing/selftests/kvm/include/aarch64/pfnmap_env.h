@@ -19,13 +19,12 @@
 struct pfnmap_env {
 	int cap;		/* KVM_CHECK_EXTENSION(243) on a VM fd */
 	int fwb, dic, idc, mte;	/* 1, 0 or PFNMAP_UNKNOWN */
-	const char *kvm_mode;	/* vhe, nvhe, hvhe, protected, unknown */
 	bool s2dump;		/* KVM's stage-2 dump exists */
 	bool s2view;		/* ... and prints memory types */
 	const char *where;	/* qemu or hardware */
 };
 
-/* Probes once, prints "# ENV: ..." once per binary. */
+/* Probes once per binary, in the first case that asks, and prints "# ENV: ...". */
 const struct pfnmap_env *pfnmap_env(void);
 
 /*
@@ -33,9 +32,6 @@ const struct pfnmap_env *pfnmap_env(void);
  * does not show (@what); the rig counts such requirements on hardware only.
  */
 void pfnmap_note_no_caches(const char *what);
-
-/* Mounts debugfs unless KVM's directory is already visible. */
-void pfnmap_mount_debugfs(void);
 
 /* CTR_EL0 fields (readable at EL0 and EL1). */
 static inline uint64_t pfnmap_read_ctr(void)

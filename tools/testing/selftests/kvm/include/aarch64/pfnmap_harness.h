@@ -28,7 +28,7 @@ static inline bool pfnmap_provider_ready(uint64_t nonlinear_bytes,
 	return pfnmap_provider(&info, nonlinear_bytes, reason);
 }
 
-/* For a FIXTURE_SETUP that leaves the skip to the case, after its REQ line. */
+/* For a FIXTURE_SETUP that leaves the skip to the case. */
 static inline bool pfnmap_have_provider(uint64_t nonlinear_bytes)
 {
 	struct test_pfnmap_info info;
@@ -38,74 +38,49 @@ static inline bool pfnmap_have_provider(uint64_t nonlinear_bytes)
 }
 
 /*
- * Prints the case's "REQ:" line for the path it checks. A case over a kind
- * KVM must refuse (cap = 0) checks the refusal, CAP-4, and nothing of what
- * a mapping would have shown: it does not count for S2-1, S2-6, CAP-3,
- * SEC-1 or NV-1. A case that maps the kind does not count for CAP-4.
+ * Where a kind's answer depends on the cap, each path is a variant of its
+ * own, named for it ("..._when_cap_1", "..._when_cap_0"), so that a pass
+ * proves the path its name says. The rig's table of case names
+ * (rig/case-requirements.tsv) credits each name with its IDs.
  */
-static inline void __pfnmap_print_req(const char *req, bool drop_mapped, bool cap4)
-{
-	static const char mapped_only[] = " S2-1 S2-6 CAP-3 SEC-1 NV-1 ";
-	char buf[128], out[160] = "", word[16], *tok, *save;
+enum pfnmap_path { ANY_CAP, WHEN_CAP_0, WHEN_CAP_1 };
 
-	snprintf(buf, sizeof(buf), "%s", req);
-	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		snprintf(word, sizeof(word), " %s ", tok);
-		/* CAP-4 is the cap = 0 path's, CAP-3 the cap = 1 path's */
-		if (!strcmp(tok, "CAP-4") || (cap4 && !strcmp(tok, "CAP-3")) ||
-		    (drop_mapped && strstr(mapped_only, word)))
-			continue;
-		strncat(out, word + 1, sizeof(out) - strlen(out) - 1);
-	}
-	ksft_print_msg("REQ: %s%s\n", out, cap4 ? "CAP-4" : "");
-}
+#define PFNMAP_CAP_1_HERE_MSG \
+	"cap = 1 here: this case checks the cap = 0 path; its _when_cap_1 sibling checks this CPU's"
+#define PFNMAP_CAP_0_HERE_MSG \
+	"cap = 0 here (no FEAT_S2FWB, or a kernel without the cap): this case checks the cap = 1 path; its _when_cap_0 sibling checks this CPU's"
 
-static inline void pfnmap_print_req(const char *req, bool refusal_path)
+/* NULL where @path is this CPU's, else why the case is a skip here. */
+static inline const char *pfnmap_path_skip(enum pfnmap_path path)
 {
-	__pfnmap_print_req(req, refusal_path, refusal_path);
+	int cap = pfnmap_env()->cap;
+
+	if (path == ANY_CAP || (path == WHEN_CAP_1) == (cap == 1))
+		return NULL;
+	return cap ? PFNMAP_CAP_1_HERE_MSG : PFNMAP_CAP_0_HERE_MSG;
 }
 
 /*
- * The same, once the kernel has answered: a kind it must refuse that it
- * mapped anyway fails CAP-4, and what it mapped is judged as well (the
- * unpatched kernel maps cacheable usemem Device with cap = 0: S2-1, NV-1,
- * SEC-1), though not CAP-3, which is about cap = 1.
+ * Whether a case over a provider kind can run here: its path is this CPU's
+ * and the provider is there. If not, *reason says why, for SKIP().
  */
-static inline void pfnmap_print_req_after(const char *req, bool must_refuse, bool refused)
+static inline bool pfnmap_kind_ready(enum pfnmap_path path, uint64_t nonlinear_bytes,
+				     const char **reason)
 {
-	__pfnmap_print_req(req, must_refuse && refused, must_refuse);
+	*reason = pfnmap_path_skip(path);
+	return !*reason && pfnmap_provider_ready(nonlinear_bytes, reason);
 }
 
 /*
- * KASAN and lockdep kernels run the same cases several times slower than
- * the harness's per-case timeouts allow. PFNMAP_TIMEOUT_SCALE=N (the rig's
- * init sets it on debug kernels) multiplies every case's timeout by N, as
- * the runner's per-binary timeout already is.
+ * PFNMAP_LONG_SWEEPS=1: run the cases that read every page of a multi-GiB
+ * region, which take longer than kvm/settings' timeout (give the runner a
+ * longer one); without it, their sampled siblings run instead.
  */
-static inline void pfnmap_scale_timeouts(void)
+static inline bool pfnmap_long_sweeps(void)
 {
-	const char *env = getenv("PFNMAP_TIMEOUT_SCALE");
-	struct __fixture_metadata *f;
-	struct __test_metadata *t;
-	int scale = env ? atoi(env) : 1;
+	const char *v = getenv("PFNMAP_LONG_SWEEPS");
 
-	if (scale <= 1)
-		return;
-	for (f = __fixture_list; f; f = f->next)
-		for (t = f->tests; t; t = t->next)
-			t->timeout *= scale;
-	ksft_print_msg("case timeouts x%d (PFNMAP_TIMEOUT_SCALE)\n", scale);
-}
-
-/*
- * What each test's main() returns: probe and print "# ENV:" once in the
- * parent (every case inherits it), then run the cases.
- */
-static inline int pfnmap_harness_main(int argc, char **argv)
-{
-	pfnmap_env();
-	pfnmap_scale_timeouts();
-	return test_harness_run(argc, argv);
+	return v && !strcmp(v, "1");
 }
 
 #endif /* SELFTEST_KVM_PFNMAP_HARNESS_H */

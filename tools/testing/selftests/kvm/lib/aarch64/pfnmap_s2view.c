@@ -48,7 +48,6 @@ static FILE *open_view(struct kvm_vm *vm)
 {
 	char path[128];
 
-	pfnmap_mount_debugfs();
 	snprintf(path, sizeof(path), DEBUGFS "/kvm/%d-%d/stage2_page_tables",
 		 getpid(), vm->fd);
 	return fopen(path, "r");
