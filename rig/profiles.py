@@ -66,20 +66,38 @@ def summary(cells):
     return out
 
 
+# What this series documents for the choices SPEC leaves open (SPEC names
+# them "this series"): a kernel built from it (run.json: series applied)
+# that shows another value broke the series' own policy.
+SERIES_CLAIMS = {
+    "pfnmap_blocks": ("largest", "BLK-1", "maps block-aligned contiguous PFNMAP with the "
+                      "largest stage-2 blocks"),
+    "cow": ("refused", "COW-1", "refuses COW PFNMAP at the memslot and at the fault"),
+    "mte_swapped_in": ("efault", "MTE-2", "fails KVM_RUN with EFAULT for any PFNMAP swapped "
+                       "into an MTE VM"),
+}
+
+
 def conflicts(cells, claims_blocks=False):
     """requirement ID -> reason, for each profile key with two values,
-    CAP-1 for a capability that follows no rule across the cells, and
-    BLK-1 for a kernel that claims stage-2 blocks (the series: run.json
-    says it was applied) and mapped a block-aligned PFNMAP with smaller
-    pieces."""
+    CAP-1 for a capability that follows no rule across the cells, and, for
+    a kernel built from the series (@claims_blocks: run.json says it was
+    applied), each SERIES_CLAIMS key that shows another value and a
+    capability rule other than FWB."""
     out = {}
-    if claims_blocks and "smaller" in values(cells, "pfnmap_blocks"):
-        out["BLK-1"] = ("the series maps block-aligned contiguous PFNMAP with the largest "
-                        "stage-2 blocks, and this kernel used smaller pieces")
+    if claims_blocks:
+        for key, (want, req, what) in SERIES_CLAIMS.items():
+            other = [v for v in values(cells, key) if v != want]
+            if other:
+                out[req] = f"the series {what}, and this kernel showed {key}={' / '.join(other)}"
+        rules = cap_rules(cells)
+        if rules and "FWB" not in rules:
+            out["CAP-1"] = ("the series sets the capability exactly where FEAT_S2FWB is, and "
+                            f"this kernel follows {' or '.join(rules)}")
     for key, req in CONSISTENT.items():
         seen = values(cells, key)
         if len(seen) > 1:
-            out[req] = f"inconsistent profile: {key} is {' and '.join(seen)} in different cases"
+            out.setdefault(req, f"inconsistent profile: {key} is {' and '.join(seen)} in different cases")
     if cap_rules(cells) == []:
         seen = "; ".join(f"{name}: cap={int(cap)} fwb={int(fwb)} dic={int(dic)}"
                          for name, cap, fwb, dic in cap_observations(cells))

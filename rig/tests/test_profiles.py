@@ -109,3 +109,26 @@ def test_blocks_are_a_profile_unless_the_kernel_claims_them():
     assert profiles.conflicts(smaller) == {}  # 6.12.117, a stage-1-leaf kernel
     assert set(profiles.conflicts(smaller, claims_blocks=True)) == {"BLK-1"}
     assert profiles.conflicts([cell(pfnmap_blocks="largest")], claims_blocks=True) == {}
+
+
+@pytest.mark.parametrize("profile, req", [
+    ({"mte_swapped_in": "mapped-uncached"}, "MTE-2"),  # upstream 6.18's, not the series'
+    ({"cow": "refused-at-fault"}, "COW-1"),
+    ({"cow": "isolated"}, "COW-1"),
+])
+def test_a_kernel_built_from_the_series_keeps_the_series_profile(profile, req):
+    assert profiles.conflicts([cell(**profile)]) == {}  # any other kernel may choose it
+    got = profiles.conflicts([cell(**profile)], claims_blocks=True)
+    assert set(got) == {req} and "the series" in got[req]
+
+
+def test_the_series_profile_itself_is_no_conflict():
+    mine = cell(pfnmap_blocks="largest", cow="refused", mte_swapped_in="efault")
+    assert profiles.conflicts([mine], claims_blocks=True) == {}
+
+
+def test_a_kernel_built_from_the_series_follows_the_fwb_rule():
+    upstream_rule = [cpu(c, *UPSTREAM[c]) for c in ["max-7.2", "v1"]]
+    got = profiles.conflicts(upstream_rule, claims_blocks=True)
+    assert set(got) == {"CAP-1"} and "FWB+DIC" in got["CAP-1"]
+    assert profiles.conflicts([cpu(c, *SERIES[c]) for c in SERIES], claims_blocks=True) == {}
