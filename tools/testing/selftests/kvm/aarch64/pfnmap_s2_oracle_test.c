@@ -123,23 +123,6 @@ static void run_guest(struct kvm_vcpu *vcpu)
 	TEST_ASSERT(pfnmap_run(vcpu, &uc) == UCALL_DONE, "the guest did not finish");
 }
 
-/* The emulator's dump of stage 2, or NULL with the skip's reason. */
-static FILE *emulator_dump(struct kvm_vcpu *vcpu, const char **why)
-{
-	const char *err;
-	FILE *f;
-
-	f = pfnmap_s2_emulator_dump(vcpu, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA + BYTES, why);
-	if (!f)
-		return NULL;
-	err = pfnmap_s2_dump_error(f);
-	if (err) {
-		fclose(f);
-		*why = err;
-		return NULL;
-	}
-	return f;
-}
 
 #define WRONG_TYPE_FORMAT \
 	"IPA %#lx: the emulator's stage 2 says %s (memattr %#x), SPEC wants %s for %s"
@@ -154,7 +137,7 @@ TEST_F(kind, every_page_has_the_spec_type_in_the_emulators_stage2)
 	FILE *f;
 
 	run_guest(self->vcpu);
-	f = emulator_dump(self->vcpu, &why);
+	f = pfnmap_s2_emulator_dump(self->vcpu, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA + BYTES, &why);
 	if (!f)
 		SKIP(return, "%s", why);
 	while (pfnmap_s2_read_leaf(f, &leaf)) {
@@ -207,7 +190,7 @@ TEST_F(kind, kernel_view_matches_the_emulators_stage2_leaf_by_leaf)
 		SKIP(return, "%s", pfnmap_no_dump_reason);
 	n_view = region_leaves(v, view, MAX_LEAVES);
 	fclose(v);
-	f = emulator_dump(self->vcpu, &why);
+	f = pfnmap_s2_emulator_dump(self->vcpu, PFNMAP_TEST_GPA, PFNMAP_TEST_GPA + BYTES, &why);
 	if (!f)
 		SKIP(return, "%s", why);
 	n_emu = region_leaves(f, emu, MAX_LEAVES);

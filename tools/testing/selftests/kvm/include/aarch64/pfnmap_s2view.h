@@ -109,7 +109,8 @@ FILE *pfnmap_s2_kernel_view(struct kvm_vm *vm);
  * first run): the exit is completed (an MMIO access steps past), and @vcpu
  * then resumes where it was. Only the leaves that meet [@start, @end), or
  * all if @end is 0. NULL, with *why, where there is no inspector
- * (hardware, or no rig).
+ * (hardware, or no rig), or where the rig could not read the tables (its
+ * "# error" answer).
  */
 FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, uint64_t start, uint64_t end,
 			      const char **why);
@@ -117,7 +118,5 @@ FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, uint64_t start, uint64_t en
 bool pfnmap_s2_inspector_present(void);
 /* Guest code: where the vCPU is sent to park (lib/aarch64/pfnmap_park.S). */
 void pfnmap_park_entry(void);
-/* The rig's "# error" reason in a dump, or NULL when it holds leaves. */
-const char *pfnmap_s2_dump_error(FILE *f);
 
 #endif /* SELFTEST_KVM_PFNMAP_S2VIEW_H */

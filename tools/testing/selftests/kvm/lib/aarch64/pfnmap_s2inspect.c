@@ -225,6 +225,21 @@ static void unpark(struct kvm_vcpu *vcpu, struct parked *p, pthread_t thread)
 		    p->ret, strerror(p->err));
 }
 
+/* "# error why" from the rig, or NULL: the dump is usable. */
+static const char *dump_error(FILE *f)
+{
+	static char line[256];
+
+	if (!fgets(line, sizeof(line), f))
+		return "empty answer from the stage-2 inspector";
+	rewind(f);
+	if (!strncmp(line, "# error ", 8)) {
+		line[strcspn(line, "\n")] = '\0';
+		return line + 8;
+	}
+	return NULL;
+}
+
 FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, uint64_t start, uint64_t end,
 			       const char **why)
 {
@@ -260,20 +275,11 @@ FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, uint64_t start, uint64_t en
 	unpark(vcpu, &p, thread);
 	restore_vcpu(vcpu, saved);
 	rewind(out);
+	*why = dump_error(out);
+	if (*why) {
+		fclose(out);
+		return NULL;
+	}
 	return out;
 }
 
-/* "# error why" from the rig, or NULL: the dump is usable. */
-const char *pfnmap_s2_dump_error(FILE *f)
-{
-	static char line[256];
-
-	if (!fgets(line, sizeof(line), f))
-		return "empty answer from the stage-2 inspector";
-	rewind(f);
-	if (!strncmp(line, "# error ", 8)) {
-		line[strcspn(line, "\n")] = '\0';
-		return line + 8;
-	}
-	return NULL;
-}
