@@ -151,7 +151,8 @@ if [ "$lopo" = 1 ]; then
 			printf '%-34s %-22s %-22s %s\n' "$name" - "-" "n/a (later patches need it)" | tee -a "$table"
 			continue
 		fi
-		record "$name" "" "$(run_mutant "$name" "max-vhe n1-vhe" "kvm:*")"
+		# kunit too: the series' KUnit tests are part of what a patch carries.
+		record "$name" "" "$(run_mutant "$name" "max-vhe n1-vhe kunit" "kvm:*")"
 	done
 fi
 reset_tree
