@@ -232,6 +232,11 @@ PFNMAP_PROGS := \$(filter \$(OUTPUT)/$ad/pfnmap_%,\$(TEST_GEN_PROGS) \$(TEST_GEN
 	\$(CC) \$(CFLAGS) \$(CPPFLAGS) \$(TARGET_ARCH) -c \$< -o \$@
 EXTRA_CLEAN += \$(LIBPFNMAP_OBJS)
 -include \$(LIBPFNMAP_OBJS:.o=.d)
+# From 6.17 the library gives each VM a vGIC, which a VM built by hand must
+# finish with kvm_arch_vm_finalize_vcpus() once its vCPUs exist.
+ifneq (\$(shell grep -s -l kvm_arch_vm_finalize_vcpus include/kvm_util.h),)
+\$(PFNMAP_PROGS): CFLAGS += -DPFNMAP_LIB_FINALIZES_VCPUS
+endif
 MK
 # No MAINTAINERS line: KVM/arm64's "F: $st/kvm/*/$ad/" covers the library.
 commit 1
