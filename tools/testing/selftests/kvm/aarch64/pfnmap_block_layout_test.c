@@ -141,11 +141,6 @@ FIXTURE_SETUP(layout)
 	uint64_t off;
 	void *hva;
 
-	self->vm = NULL;
-	self->backing.fd = -1;
-	self->r.fd = -1;
-	self->backing.hva = NULL;
-	self->r.hva = NULL;
 	self->bytes = 2 * BLOCK;
 	if (!provider_window(_metadata, self->bytes + PAGE, BLOCK, &off))
 		return;
@@ -294,11 +289,6 @@ FIXTURE_SETUP(largest)
 	uint64_t off;
 	void *hva;
 
-	self->vm = NULL;
-	self->backing.fd = -1;
-	self->r.fd = -1;
-	self->backing.hva = NULL;
-	self->r.hva = NULL;
 	self->block = pfnmap_largest_block();
 	self->bytes = 2 * self->block;
 	if (!provider_window(_metadata, self->bytes, self->block, &off))
@@ -390,9 +380,6 @@ FIXTURE_SETUP(slot)
 	uint64_t map_bytes = 2 * BLOCK, off;
 	void *hva;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!provider_window(_metadata, map_bytes, BLOCK, &off))
 		return;
 

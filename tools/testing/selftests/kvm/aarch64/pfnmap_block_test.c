@@ -163,9 +163,6 @@ FIXTURE_SETUP(blk)
 	uint64_t off, i;
 	uint8_t *hva;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!pfnmap_provider(&info, BLK_BYTES, &reason))
 		SKIP(return, "%s", reason);
 	off = pfnmap_provider_aligned(&info, PFNMAP_SZ_1G);

@@ -30,7 +30,6 @@
 #define CAL_GPA		(PFNMAP_TEST_GPA + PFNMAP_SZ_1G)
 #define CAL_SLOT	(PFNMAP_TEST_SLOT + 1)
 
-
 #define ESR_DFSC(esr)		((esr) & 0x3f)
 #define DFSC_ALIGNMENT		0x21
 
@@ -88,9 +87,6 @@ static void map_under_test(struct __test_metadata *_metadata,
 
 FIXTURE_SETUP(cmo)
 {
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 }
 
 FIXTURE_TEARDOWN(cmo)
@@ -278,9 +274,6 @@ FIXTURE_SETUP(zva)
 {
 	const char *reason;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
 		SKIP(return, "%s", reason);
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_zva_on_device, NPAGES * PAGE);

@@ -36,7 +36,6 @@
 #define CODE_TAG	0x3b
 #define CODE_GPA	(PFNMAP_TEST_GPA + 2 * PAGE)
 
-
 static struct kvm_vm *mte_vm_create(struct kvm_vcpu **vcpu, void *guest_code);
 
 #define MTE_SKIP "KVM_CAP_ARM_MTE unavailable: run on a FEAT_MTE2 host (QEMU: -M virt,mte=on -cpu max) with CONFIG_ARM64_MTE=y"
@@ -83,11 +82,6 @@ FIXTURE_SETUP(cow)
 {
 	const char *reason;
 
-	self->vm = NULL;
-	self->shared.fd = -1;
-	self->priv.fd = -1;
-	self->shared.hva = NULL;
-	self->priv.hva = NULL;
 	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
 		SKIP(return, "%s", reason);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
@@ -398,10 +392,7 @@ static void guest_touch(void)
 
 FIXTURE_SETUP(mte)
 {
-	self->vm = NULL;
 	self->anon = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	/* The cases skip, each with its reason. */
 	if (pfnmap_have_provider((variant->flags & LINEAR) ? 0 : NPAGES * PAGE))
 		self->vm = mte_vm_create(&self->vcpu, guest_touch);

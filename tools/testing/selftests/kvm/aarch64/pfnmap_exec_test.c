@@ -29,7 +29,6 @@
 #define TAG1		0x111
 #define TAG2		0x222
 
-
 static struct kvm_vm *setup_vm(struct __test_metadata *_metadata,
 			       struct kvm_vcpu **vcpu, void *guest_code,
 			       struct pfnmap_region *r, uint32_t type,
@@ -75,9 +74,6 @@ FIXTURE_SETUP(noexec)
 {
 	const char *reason;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!pfnmap_provider_ready(NPAGES * PAGE, &reason))
 		SKIP(return, "%s", reason);
 	self->vm = setup_vm(_metadata, &self->vcpu, guest_exec_once, &self->r,
@@ -163,9 +159,6 @@ FIXTURE_SETUP(selfmod)
 	const struct pfnmap_env *env = pfnmap_env();
 	const char *reason;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	ksft_print_msg("PROFILE: dic=%d idc=%d\n", env->dic, env->idc);
 	ksft_print_msg("testing: %s%s\n",
 		       env->idc ? "IDC=1: no D-cache clean to PoU needed; " :
@@ -187,7 +180,6 @@ FIXTURE_TEARDOWN(selfmod)
 		kvm_vm_free(self->vm);
 	pfnmap_unmap(&self->r);
 }
-
 
 TEST_F(selfmod, new_code_runs_after_each_rewrite)
 {

@@ -130,9 +130,6 @@ FIXTURE_SETUP(kind)
 {
 	const char *reason;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!pfnmap_kind_ready(variant->path, PAGE, &reason))
 		SKIP(return, "%s", reason);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
@@ -247,11 +244,6 @@ FIXTURE_SETUP(span)
 {
 	int i;
 
-	self->vm = NULL;
-	for (i = 0; i < MAX_PIECES; i++) {
-		self->r[i].fd = -1;
-		self->r[i].hva = NULL;
-	}
 	if (!pfnmap_have_provider(MAX_PIECES * PAGE))
 		return;
 	for (self->n = 0; self->n < MAX_PIECES && variant->layout[self->n] != END; self->n++)
@@ -389,9 +381,6 @@ FIXTURE_SETUP(replace)
 {
 	const char *reason;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!pfnmap_kind_ready(variant->path, 2 * S27_PAGES * PAGE, &reason))
 		SKIP(return, "%s", reason);
 	self->vm = pfnmap_vm_create(&self->vcpu, guest_read_loop, S27_PAGES * PAGE);

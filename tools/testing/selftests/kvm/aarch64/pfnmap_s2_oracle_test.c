@@ -83,9 +83,6 @@ FIXTURE_SETUP(kind)
 	const char *reason;
 	int ret;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!pfnmap_kind_ready(variant->path, BYTES, &reason))
 		SKIP(return, "%s", reason);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags, env->cap);
@@ -122,7 +119,6 @@ static void run_guest(struct kvm_vcpu *vcpu)
 
 	TEST_ASSERT(pfnmap_run(vcpu, &uc) == UCALL_DONE, "the guest did not finish");
 }
-
 
 #define WRONG_TYPE_FORMAT \
 	"IPA %#lx: the emulator's stage 2 says %s (memattr %#x), SPEC wants %s for %s"

@@ -31,7 +31,6 @@
 #define WR_GPA		(PFNMAP_TEST_GPA + PAGE)
 #define CODE_GPA	(PFNMAP_TEST_GPA + 2 * PAGE)
 
-
 /* Read the host's data, write ours (writer cleans), then try to execute. */
 static void guest_code(void)
 {
@@ -158,9 +157,6 @@ FIXTURE_SETUP(kind)
 	const char *reason;
 	int err;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
 					  pfnmap_env()->cap);
 	if (!pfnmap_kind_ready(variant->path, (variant->flags & LINEAR) ? 0 : NPAGES * PAGE,
@@ -299,7 +295,6 @@ static bool hugepage_available(void)
 
 FIXTURE_SETUP(ordinary)
 {
-	self->vm = NULL;
 	if (variant->src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB && !hugepage_available())
 		SKIP(return,
 		     "no free 2 MiB hugepage: echo 2 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages (CONFIG_HUGETLBFS)");

@@ -108,7 +108,6 @@ FIXTURE_SETUP(udmabuf)
 	uint64_t i, items;
 	int fd;
 
-	self->vm = NULL;
 	self->memfd = -1;
 	self->buf = -1;
 	self->hva = NULL;

@@ -70,9 +70,6 @@ FIXTURE_SETUP(write_track)
 	void *hva;
 	int ret;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!pfnmap_provider(&info, 2 * BLOCK, &reason))
 		SKIP(return, "%s", reason);
 	off = pfnmap_provider_aligned(&info, BLOCK);

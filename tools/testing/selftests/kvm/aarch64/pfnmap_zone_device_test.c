@@ -63,9 +63,6 @@ FIXTURE_SETUP(zone_device)
 	uint64_t off, i;
 	int ret;
 
-	self->vm = NULL;
-	self->r.fd = -1;
-	self->r.hva = NULL;
 	if (!pfnmap_provider(&info, BYTES, &reason))
 		SKIP(return, "%s", reason);
 	off = pfnmap_provider_aligned(&info, BYTES);

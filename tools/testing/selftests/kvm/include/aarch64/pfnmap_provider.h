@@ -12,6 +12,7 @@
 /* Kept beside lib/test_hmm_uapi.h, so included by path as hmm-tests does. */
 #include "../../../../../../lib/test_pfnmap_uapi.h"
 
+/* All zero (as a harness fixture starts) means nothing is mapped. */
 struct pfnmap_region {
 	void *hva;
 	uint64_t size;

@@ -80,12 +80,12 @@ fail:
 
 void pfnmap_unmap(struct pfnmap_region *r)
 {
-	if (r->hva)
-		munmap(r->hva, r->size);
-	if (r->fd >= 0)
-		close(r->fd);
-	r->hva = NULL;
-	r->fd = -1;
+	/* Zeroed (a fixture's before setup maps it) or failed: nothing to undo */
+	if (!r->size)
+		return;
+	munmap(r->hva, r->size);
+	close(r->fd);
+	memset(r, 0, sizeof(*r));
 }
 
 void *pfnmap_reserve_aligned(uint64_t size, uint64_t align)
