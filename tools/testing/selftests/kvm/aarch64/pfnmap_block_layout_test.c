@@ -177,9 +177,7 @@ FIXTURE_SETUP(layout)
 
 FIXTURE_TEARDOWN(layout)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 	pfnmap_unmap(&self->backing);
 }
 
@@ -314,9 +312,7 @@ FIXTURE_SETUP(largest)
 
 FIXTURE_TEARDOWN(largest)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 	pfnmap_unmap(&self->backing);
 }
 
@@ -403,9 +399,7 @@ FIXTURE_SETUP(slot)
 
 FIXTURE_TEARDOWN(slot)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 #define PAST_END_EXIT_FORMAT \

@@ -200,9 +200,7 @@ FIXTURE_SETUP(blk)
 
 FIXTURE_TEARDOWN(blk)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 #define PROBE_FORMAT \

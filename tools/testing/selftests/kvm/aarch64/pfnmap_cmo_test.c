@@ -91,9 +91,7 @@ FIXTURE_SETUP(cmo)
 
 FIXTURE_TEARDOWN(cmo)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 /* ---------------- CMO-1 ---------------- */
@@ -291,9 +289,7 @@ FIXTURE_SETUP(zva)
 
 FIXTURE_TEARDOWN(zva)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 #define CALIBRATION_FORMAT \

@@ -411,9 +411,7 @@ static void mte_require(struct __test_metadata *_metadata,
 
 FIXTURE_TEARDOWN(mte)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 	if (self->anon)
 		munmap(self->anon, NPAGES * PAGE);
 }

@@ -82,9 +82,7 @@ FIXTURE_SETUP(noexec)
 
 FIXTURE_TEARDOWN(noexec)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 #define EXECUTABLE_FORMAT \
@@ -176,9 +174,7 @@ FIXTURE_SETUP(selfmod)
 
 FIXTURE_TEARDOWN(selfmod)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 TEST_F(selfmod, new_code_runs_after_each_rewrite)

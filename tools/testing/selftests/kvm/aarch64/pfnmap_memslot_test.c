@@ -141,9 +141,7 @@ FIXTURE_SETUP(kind)
 
 FIXTURE_TEARDOWN(kind)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 #define LAZY_FORMAT \
@@ -393,9 +391,7 @@ FIXTURE_SETUP(replace)
 
 FIXTURE_TEARDOWN(replace)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 #define SWAPPED_IN_RAN_FORMAT \

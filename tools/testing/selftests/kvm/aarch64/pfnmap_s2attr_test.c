@@ -182,9 +182,7 @@ FIXTURE_SETUP(kind)
 
 FIXTURE_TEARDOWN(kind)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 #define EAGER_ACCEPTED_FORMAT \

@@ -90,9 +90,7 @@ FIXTURE_SETUP(write_track)
 
 FIXTURE_TEARDOWN(write_track)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 /* Did the driver's ->pfn_mkwrite make page @page writable? */

@@ -87,9 +87,7 @@ FIXTURE_SETUP(zone_device)
 
 FIXTURE_TEARDOWN(zone_device)
 {
-	if (self->vm)
-		kvm_vm_free(self->vm);
-	pfnmap_unmap(&self->r);
+	pfnmap_teardown(self->vm, &self->r);
 }
 
 #define REFUSED_SLOT_FORMAT \

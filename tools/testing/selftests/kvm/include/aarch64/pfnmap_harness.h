@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "kvm_util.h"
 #include "pfnmap_env.h"
 #include "pfnmap_provider.h"
 
@@ -26,6 +27,14 @@ static inline bool pfnmap_provider_ready(uint64_t nonlinear_bytes,
 	struct test_pfnmap_info info;
 
 	return pfnmap_provider(&info, nonlinear_bytes, reason);
+}
+
+/* A FIXTURE_TEARDOWN's usual body: the VM, if setup made one, then the region. */
+static inline void pfnmap_teardown(struct kvm_vm *vm, struct pfnmap_region *r)
+{
+	if (vm)
+		kvm_vm_free(vm);
+	pfnmap_unmap(r);
 }
 
 /* For a FIXTURE_SETUP that leaves the skip to the case. */
