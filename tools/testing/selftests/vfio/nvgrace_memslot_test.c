@@ -82,7 +82,7 @@ FIXTURE_SETUP(nvgrace_memslot)
 	const char *why;
 	uint64_t base;
 
-	self->cap = pfnmap_env()->cap;
+	self->cap = vfio_kvm_env(device_bdf)->cap;
 	why = pfnmap_path_skip(variant->path);
 	if (why)
 		SKIP(return, "%s", why);
@@ -202,6 +202,5 @@ int main(int argc, char *argv[])
 	/* Line by line, so a timeout still leaves the log of what ran. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	device_bdf = vfio_selftests_get_bdf(&argc, argv);
-	vfio_kvm_print_env(device_bdf);
 	return test_harness_run(argc, argv);
 }

@@ -39,6 +39,7 @@ FIXTURE_SETUP(nvgrace_mmap)
 	char reason[256];
 	const char *why;
 
+	vfio_kvm_env(device_bdf);
 	self->page = getpagesize();
 	why = vfio_selftests_open(&self->dev, device_bdf, NVGRACE_DRIVER,
 				  reason, sizeof(reason));
@@ -108,6 +109,5 @@ int main(int argc, char *argv[])
 	/* Line by line, so a timeout still leaves the log of what ran. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	device_bdf = vfio_selftests_get_bdf(&argc, argv);
-	vfio_kvm_print_env(device_bdf);
 	return test_harness_run(argc, argv);
 }

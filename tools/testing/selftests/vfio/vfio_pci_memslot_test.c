@@ -43,6 +43,7 @@ FIXTURE_SETUP(vfio_pci_memslot)
 	uint32_t i;
 	int ret;
 
+	vfio_kvm_env(device_bdf);
 	if (!device_bdf)
 		SKIP(return, "%s", vfio_selftests_no_bdf_reason(VFIO_PCI_DRIVER));
 	ASSERT_EQ(0, rebind_ret) TH_LOG("cannot bind %s to vfio-pci with vfio/setup.sh",
@@ -148,6 +149,5 @@ int main(int argc, char *argv[])
 					     sizeof(old_driver));
 		atexit(restore_driver);
 	}
-	vfio_kvm_print_env(device_bdf);
 	return test_harness_run(argc, argv);
 }

@@ -169,6 +169,8 @@ static void guest_ping_pong(void)
 	"aliases differ or are not cacheable: B2.8 maintenance on both sides"
 #define NO_MAINTENANCE_MSG \
 	"both aliases cacheable: no cache maintenance on either side"
+#define NC_WOULD_PASS_MSG \
+	"a non-cacheable stage 2 would pass here too; the exact type is S2-1's"
 
 TEST_F(cmo, host_and_guest_read_each_others_writes)
 {
@@ -190,8 +192,7 @@ TEST_F(cmo, host_and_guest_read_each_others_writes)
 	sync_global_to_guest(self->vm, ping_pong_maintenance);
 	ksft_print_msg("%s\n", ping_pong_maintenance ? MAINTENANCE_MSG : NO_MAINTENANCE_MSG);
 	if (!ping_pong_maintenance)
-		pfnmap_note_no_caches(
-			"a non-cacheable stage 2 would pass here too; the exact type is S2-1's");
+		pfnmap_note_no_caches(NC_WOULD_PASS_MSG);
 	/* Only valid now: FIXTURE_SETUP leaves self->r.hva NULL. */
 	hva = self->r.hva;
 	for (round = 0; round < ROUNDS; round++) {

@@ -30,10 +30,7 @@
 
 static void guest_code(void)
 {
-	uint64_t i;
-
-	for (i = 0; i < NPAGES; i++)
-		READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * PAGE));
+	pfnmap_guest_touch_pages(PFNMAP_TEST_GPA, NPAGES, NULL, 0);
 	GUEST_DONE();
 }
 

@@ -50,10 +50,7 @@ static uint64_t g_seen[MAX_PAGES];
 
 static void guest_code(void)
 {
-	uint64_t i;
-
-	for (i = 0; i < g_npages; i++)
-		g_seen[i] = READ_ONCE(*(uint64_t *)(PFNMAP_TEST_GPA + i * PAGE));
+	pfnmap_guest_touch_pages(PFNMAP_TEST_GPA, g_npages, g_seen, 0);
 	GUEST_DONE();
 }
 

@@ -38,14 +38,7 @@ static uint64_t g_seen[BYTES / 4096];
 /* Read what the host wrote on each page, then leave a word of its own */
 static void guest_code(void)
 {
-	uint64_t i;
-	uint64_t *p;
-
-	for (i = 0; i < g_npages; i++) {
-		p = (uint64_t *)(PFNMAP_TEST_GPA + i * PAGE);
-		g_seen[i] = READ_ONCE(p[0]);
-		WRITE_ONCE(p[1], GUEST_MARK | i);
-	}
+	pfnmap_guest_touch_pages(PFNMAP_TEST_GPA, g_npages, g_seen, GUEST_MARK);
 	GUEST_DONE();
 }
 

@@ -47,7 +47,7 @@ static void guest_code(uint64_t gva, uint64_t pages, uint64_t page_size,
 	GUEST_DONE();
 }
 
-void vfio_kvm_print_env(const char *bdf)
+static void print_device_env(const char *bdf)
 {
 	struct vfio_pci_device dev;
 	struct vfio_region r;
@@ -72,9 +72,13 @@ void vfio_kvm_print_env(const char *bdf)
 	} else if (bdf) {
 		printf("# ENV: vfio_device=%s unusable: %s\n", bdf, why);
 	}
-	fflush(stdout);
-	/* cap, FWB, s2view...: the KVM library's probe, as the KVM tests print it */
-	pfnmap_env();
+}
+
+const struct pfnmap_env *vfio_kvm_env(const char *bdf)
+{
+	if (!pfnmap_env_probed())
+		print_device_env(bdf);
+	return pfnmap_env();
 }
 
 /* Next-level table of descriptor *@ptep, allocated when missing. */

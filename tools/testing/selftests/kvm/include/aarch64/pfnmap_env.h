@@ -26,6 +26,8 @@ struct pfnmap_env {
 
 /* Probes once per binary, in the first case that asks, and prints "# ENV: ...". */
 const struct pfnmap_env *pfnmap_env(void);
+/* Whether pfnmap_env() has probed yet, in this process or an earlier case. */
+bool pfnmap_env_probed(void);
 
 /*
  * Under QEMU, which models no caches, says what a pass of the current case

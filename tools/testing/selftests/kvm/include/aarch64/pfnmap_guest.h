@@ -99,6 +99,13 @@ uint64_t pfnmap_guest_call(uint64_t gva);
 uint64_t pfnmap_guest_exec(uint64_t gva);
 
 /*
+ * Guest: page by page from @gva (in the host's page size), word 0 into
+ * @seen[i] when @seen is not NULL, then @mark | i into word 1 when @mark
+ * is not 0.
+ */
+void pfnmap_guest_touch_pages(uint64_t gva, uint64_t npages, uint64_t *seen, uint64_t mark);
+
+/*
  * Word by word, with WRITE_ONCE()/READ_ONCE(): memcpy may use DC ZVA or
  * unaligned accesses.
  */

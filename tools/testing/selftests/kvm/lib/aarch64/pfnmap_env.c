@@ -121,6 +121,11 @@ static void __attribute__((constructor)) pfnmap_env_page(void)
 	TEST_ASSERT(shared != MAP_FAILED, "mmap of the environment's page");
 }
 
+bool pfnmap_env_probed(void)
+{
+	return shared->done;
+}
+
 const struct pfnmap_env *pfnmap_env(void)
 {
 	struct pfnmap_env *env = &shared->env;

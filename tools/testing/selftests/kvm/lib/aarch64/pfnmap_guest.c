@@ -186,6 +186,20 @@ uint64_t pfnmap_guest_exec(uint64_t gva)
 	return pfnmap_guest_call(gva);
 }
 
+void pfnmap_guest_touch_pages(uint64_t gva, uint64_t npages, uint64_t *seen, uint64_t mark)
+{
+	uint64_t i, *p, v;
+
+	for (i = 0; i < npages; i++) {
+		p = (uint64_t *)(gva + i * pfnmap_page_size);
+		v = READ_ONCE(p[0]);
+		if (seen)
+			seen[i] = v;
+		if (mark)
+			WRITE_ONCE(p[1], mark | i);
+	}
+}
+
 void pfnmap_fill(uint64_t *p, uint64_t bytes, uint64_t seed)
 {
 	uint64_t i;

@@ -126,7 +126,8 @@ static struct saved_vcpu *save_vcpu(struct kvm_vcpu *vcpu)
 			continue;
 		TEST_ASSERT(KVM_REG_SIZE(list->reg[i]) <= sizeof(s->reg[0].val),
 			    "core register %#llx is larger than 16 bytes", list->reg[i]);
-		one.id = s->reg[s->n].id = list->reg[i];
+		s->reg[s->n].id = list->reg[i];
+		one.id = list->reg[i];
 		one.addr = (uint64_t)s->reg[s->n].val;
 		TEST_ASSERT(!__vcpu_ioctl(vcpu, KVM_GET_ONE_REG, &one),
 			    "KVM_GET_ONE_REG %#llx: %s", one.id, strerror(errno));
@@ -241,7 +242,7 @@ static const char *dump_error(FILE *f)
 }
 
 FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, uint64_t start, uint64_t end,
-			       const char **why)
+			      const char **why)
 {
 	struct parked p = { .vcpu = vcpu };
 	struct saved_vcpu *saved;

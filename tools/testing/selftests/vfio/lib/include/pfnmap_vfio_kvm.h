@@ -31,11 +31,11 @@ struct vfio_kvm_probe {
 };
 
 /*
- * Prints the "# ENV:" lines once per binary: the device, its driver, the
- * VFIO IOMMU mode, the BAR regions (index:mmappable/size), then the KVM
- * library's (cap, FWB, stage-2 view, ...).
+ * pfnmap_env(), for a case's setup. The first case of a binary also prints
+ * "# ENV:" lines for the device, its driver, the VFIO IOMMU mode and the
+ * BAR regions (index:mmappable/size), before the KVM library's.
  */
-void vfio_kvm_print_env(const char *bdf);
+const struct pfnmap_env *vfio_kvm_env(const char *bdf);
 
 /*
  * Creates a VM with one vCPU and a memslot over [hva, hva + size) at
