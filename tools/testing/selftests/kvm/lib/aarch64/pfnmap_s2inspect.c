@@ -283,4 +283,3 @@ FILE *pfnmap_s2_emulator_dump(struct kvm_vcpu *vcpu, uint64_t start, uint64_t en
 	}
 	return out;
 }
-
