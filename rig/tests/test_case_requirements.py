@@ -19,10 +19,34 @@ _TEST_F = re.compile(r"^TEST_F(?:_TIMEOUT|_SIGNAL)?\((\w+),\s*(\w+)", re.M)
 _TEST = re.compile(r"^TEST(?:_SIGNAL)?\((\w+)", re.M)
 
 
-def harness_cases(source):
+# The kind table (pfnmap_kinds.h) and the tests' names for its rows
+_KINDS_H = os.path.join(TOP, SUITES["kvm"], "pfnmap_kinds.h")
+_ROW = re.compile(r"^(PFNMAP_KIND(?:_WHEN_CAP_[01])?)\((\w+)\)", re.M)
+_MAKER = re.compile(r"^#define (PFNMAP_KIND(?:_WHEN_CAP_[01])?)\(name\)\s+"
+                    r"FIXTURE_VARIANT_ADD\((\w+), name(?:##(\w+))?\)$", re.M)
+
+
+def kind_rows(header):
+    """[(row macro, kind name)] from pfnmap_kinds.h's text."""
+    return _ROW.findall(header)
+
+
+def table_variants(source, rows):
+    """[(fixture, variant)] a test source makes by including the kind table."""
+    if '#include "pfnmap_kinds.h"' not in source:
+        return []
+    makers = {row: (fixture, suffix) for row, fixture, suffix in _MAKER.findall(source)}
+    assert sorted(makers) == sorted({r for r, _ in rows}), f"kind table makers: {sorted(makers)}"
+    return [(makers[row][0], kind + makers[row][1]) for row, kind in rows]
+
+
+def harness_cases(source, rows=None):
     """The names kselftest_harness.h prints for a file's cases."""
     variants = {}
-    for fixture, variant in _VARIANT.findall(source):
+    if rows is None:
+        with open(_KINDS_H, encoding="utf-8") as f:
+            rows = kind_rows(f.read())
+    for fixture, variant in _VARIANT.findall(source) + table_variants(source, rows):
         variants.setdefault(fixture, []).append(variant)
     out = [f"global.{t}" for t in _TEST.findall(source)]
     for fixture, test in _TEST_F.findall(source):
@@ -51,6 +75,9 @@ CASES = suite_cases()
 def test_the_suite_has_cases():
     assert len(CASES) > 100
     assert ("kvm:pfnmap_memslot_test", "global.cap_on_system_fd_fails_with_einval") in CASES
+    # a case made from the kind table (pfnmap_spec.h), one per cap path
+    assert ("kvm:pfnmap_s2attr_test", "kind.cacheable_nonlinear_pfnmap_refused_when_cap_0."
+            "stage2_view_shows_the_spec_attribute") in CASES
 
 
 def test_every_case_is_traced_to_a_requirement():

@@ -81,19 +81,17 @@ FIXTURE_SETUP(nvgrace_memslot)
 	char reason[256];
 	const char *why;
 	uint64_t base;
+	int err;
 
 	self->cap = vfio_kvm_env(device_bdf)->cap;
 	why = pfnmap_path_skip(variant->path);
 	if (why)
 		SKIP(return, "%s", why);
-	why = vfio_selftests_open(&self->dev, device_bdf, NVGRACE_DRIVER,
-				  reason, sizeof(reason));
+	why = nvgrace_region_open(&self->dev, device_bdf, variant->index, &self->region,
+				  &err, reason, sizeof(reason));
+	ASSERT_EQ(0, err) TH_LOG("%s", why);
 	if (why)
 		SKIP(return, "%s", why);
-	ASSERT_EQ(0, vfio_pci_region_get(&self->dev, variant->index, &self->region));
-	if (!self->region.mmap_size)
-		SKIP(return, "region %u is empty on this device (no resmem on this GPU generation)",
-		     variant->index);
 	ASSERT_TRUE(self->region.info.flags & VFIO_REGION_INFO_FLAG_MMAP);
 
 	/* Where the region starts in PA, from the DT properties if present. */
@@ -154,10 +152,6 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 				   variant->s2_type, self->pa, &s2) == 0 && !s2.not_shown;
 	vfio_kvm_destroy(&p);
 
-	ksft_print_msg("%lu pages; guest bad %lu (first %lu), host bad %lu (first %lu)\n",
-		       (unsigned long)p.pages, (unsigned long)p.guest_bad,
-		       (unsigned long)p.guest_first_bad, (unsigned long)p.host_bad,
-		       (unsigned long)p.host_first_bad);
 	ksft_print_msg("execute %s\n", p.exec ? "ran" : "aborted");
 	if (view)
 		ksft_print_msg("stage 2: %lu of %lu bytes mapped, %lu %s, other %s, largest %s\n",
@@ -167,12 +161,7 @@ TEST_F_TIMEOUT(nvgrace_memslot, guest_and_host_share_every_page, 600)
 			       s2.other < 0 ? "none" : pfnmap_s2_type_name(s2.other),
 			       s2.largest);
 
-	EXPECT_EQ(0, p.guest_bad)
-		TH_LOG("guest saw wrong host data, first at page %lu",
-		       (unsigned long)p.guest_first_bad);
-	EXPECT_EQ(0, p.host_bad)
-		TH_LOG("host saw wrong guest data, first at page %lu",
-		       (unsigned long)p.host_first_bad);
+	pfnmap_expect_round_trip(_metadata, &p.rt);
 	if (view) {
 		ASSERT_EQ(size, s2.mapped) TH_LOG("not every touched page has a stage-2 leaf");
 		ASSERT_EQ(size, s2.bytes_of_type)

@@ -38,16 +38,15 @@ FIXTURE_SETUP(nvgrace_mmap)
 {
 	char reason[256];
 	const char *why;
+	int err;
 
 	vfio_kvm_env(device_bdf);
 	self->page = getpagesize();
-	why = vfio_selftests_open(&self->dev, device_bdf, NVGRACE_DRIVER,
-				  reason, sizeof(reason));
+	why = nvgrace_region_open(&self->dev, device_bdf, variant->index, &self->region,
+				  &err, reason, sizeof(reason));
+	ASSERT_EQ(0, err) TH_LOG("%s", why);
 	if (why)
 		SKIP(return, "%s", why);
-	ASSERT_EQ(0, vfio_pci_region_get(&self->dev, variant->index, &self->region));
-	if (!self->region.mmap_size)
-		SKIP(return, "region %u is empty on this device", variant->index);
 }
 
 FIXTURE_TEARDOWN(nvgrace_mmap)

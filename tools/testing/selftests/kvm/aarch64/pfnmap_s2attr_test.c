@@ -23,52 +23,17 @@
 
 #define PAGE		pfnmap_page_size
 #define NPAGES		4
-#define HOST_SEED	0x51
-#define GUEST_SEED	0x52
-#define WORDS		64
-#define CODE_TAG	0x2a
-#define RD_GPA		PFNMAP_TEST_GPA
-#define WR_GPA		(PFNMAP_TEST_GPA + PAGE)
-#define CODE_GPA	(PFNMAP_TEST_GPA + 2 * PAGE)
+#define CODE_GPA	(PFNMAP_TEST_GPA + PFNMAP_RT_EXEC_OFFSET)
 
-/* Read the host's data, write ours (writer cleans), then try to execute. */
-static void guest_code(void)
-{
-	uint64_t *rd = (void *)RD_GPA, *wr = (void *)WR_GPA;
-	uint64_t i;
-
-	pfnmap_inval_poc(RD_GPA, WORDS * 8);
-	for (i = 0; i < WORDS; i++)
-		GUEST_ASSERT_EQ(READ_ONCE(rd[i]), pfnmap_pattern(HOST_SEED, i));
-	for (i = 0; i < WORDS; i++)
-		WRITE_ONCE(wr[i], pfnmap_pattern(GUEST_SEED, i));
-	pfnmap_clean_poc(WR_GPA, WORDS * 8);
-	GUEST_SYNC(0);
-	GUEST_SYNC(pfnmap_guest_exec(CODE_GPA));
-	GUEST_DONE();
-}
-
-/* Host side of guest_code(); returns the execute oracle's answer. */
+/* The round trip over the region; returns the execute probe's answer. */
 static uint64_t run_round_trip(struct __test_metadata *_metadata,
-			       struct kvm_vcpu *vcpu, uint8_t *hva)
+			       struct kvm_vcpu *vcpu, void *hva)
 {
-	struct ucall uc;
-	int64_t bad;
+	struct pfnmap_round_trip rt;
 
-	pfnmap_fill((void *)hva, WORDS * 8, HOST_SEED);
-	pfnmap_put_code(hva + 2 * PAGE, CODE_TAG);
-	pfnmap_clean_poc((uint64_t)hva, 3 * PAGE);
-
-	ASSERT_EQ(UCALL_SYNC, pfnmap_run(vcpu, &uc));
-	pfnmap_inval_poc((uint64_t)hva + PAGE, WORDS * 8);
-	bad = pfnmap_check((void *)(hva + PAGE), WORDS * 8, GUEST_SEED);
-	EXPECT_EQ(-1, bad)
-		TH_LOG("host alias reads %#lx at word %ld, guest wrote %#lx",
-		       READ_ONCE(((uint64_t *)(hva + PAGE))[bad]), bad,
-		       pfnmap_pattern(GUEST_SEED, bad));
-	ASSERT_EQ(UCALL_SYNC, pfnmap_run(vcpu, &uc));
-	ASSERT_EQ(UCALL_DONE, pfnmap_run(vcpu, &(struct ucall){}));
-	return uc.args[1];
+	pfnmap_round_trip(&rt, vcpu, hva, PFNMAP_TEST_GPA, NPAGES * PAGE, true);
+	pfnmap_expect_round_trip(_metadata, &rt);
+	return rt.exec;
 }
 
 #define CACHEABLE_NOT_NORMAL_FORMAT \
@@ -81,7 +46,7 @@ static void check_exec_oracle(struct __test_metadata *_metadata, int expect,
 {
 	if (pfnmap_s2_type_is_cacheable(expect)) {
 		/* A cacheable VMA must be Normal at stage 2 (SEC-1): exec runs. */
-		EXPECT_EQ((uint64_t)CODE_TAG, got)
+		EXPECT_EQ((uint64_t)PFNMAP_RT_EXEC_TAG, got)
 			TH_LOG(CACHEABLE_NOT_NORMAL_FORMAT, what, CODE_GPA,
 			       got == PFNMAP_EXEC_ABORTED ? "took an instruction abort" :
 							    "ran the wrong code");
@@ -95,14 +60,15 @@ static void check_view(struct __test_metadata *_metadata, struct kvm_vm *vm,
 		       int expect, const char *what)
 {
 	struct pfnmap_s2_leaf leaf;
-	int ret = pfnmap_s2_lookup(vm, RD_GPA, &leaf);
+	int ret = pfnmap_s2_lookup(vm, PFNMAP_TEST_GPA, &leaf);
 
 	if (ret == -ENODEV)
 		SKIP(return, "%s", pfnmap_no_view_reason);
-	ASSERT_EQ(0, ret) TH_LOG("IPA %#lx not mapped at stage 2 after a guest access", RD_GPA);
+	ASSERT_EQ(0, ret)
+		TH_LOG("IPA %#lx not mapped at stage 2 after a guest access", PFNMAP_TEST_GPA);
 	EXPECT_EQ(expect, leaf.type)
 		TH_LOG("%s: IPA %#lx stage 2 is %s (memattr %#x), want %s",
-		       what, RD_GPA, pfnmap_s2_type_name(leaf.type), leaf.memattr,
+		       what, PFNMAP_TEST_GPA, pfnmap_s2_type_name(leaf.type), leaf.memattr,
 		       pfnmap_expect_name(expect));
 }
 
@@ -123,34 +89,10 @@ FIXTURE_VARIANT(kind) {
 };
 
 /* Cacheable outside the linear map: mapped Normal-WB with cap = 1, else refused */
-FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_pfnmap_mapped_when_cap_1) { WB, 0, WHEN_CAP_1 };
-FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_pfnmap_refused_when_cap_0) { WB, 0, WHEN_CAP_0 };
-FIXTURE_VARIANT_ADD(kind, cacheable_allow_uncached_nonlinear_pfnmap_mapped_when_cap_1) {
-	WB, ALLOW, WHEN_CAP_1 };
-FIXTURE_VARIANT_ADD(kind, cacheable_allow_uncached_nonlinear_pfnmap_refused_when_cap_0) {
-	WB, ALLOW, WHEN_CAP_0 };
-FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_mixedmap_mapped_when_cap_1) { WB, MIXED, WHEN_CAP_1 };
-FIXTURE_VARIANT_ADD(kind, cacheable_nonlinear_mixedmap_refused_when_cap_0) {
-	WB, MIXED, WHEN_CAP_0 };
-/* The same answer on every CPU */
-FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_pfnmap) { NC, ALLOW };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_allow_uncached_nonlinear_pfnmap) { nGnRE, ALLOW };
-FIXTURE_VARIANT_ADD(kind, device_nGnRnE_allow_uncached_nonlinear_pfnmap) { nGnRnE, ALLOW };
-FIXTURE_VARIANT_ADD(kind, nc_nonlinear_pfnmap) { NC, 0 };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_pfnmap) { nGnRE, 0 };
-FIXTURE_VARIANT_ADD(kind, device_nGnRnE_nonlinear_pfnmap) { nGnRnE, 0 };
-FIXTURE_VARIANT_ADD(kind, cacheable_linear_pfnmap) { WB, LINEAR };
-FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_linear_pfnmap) { NC, LINEAR | ALLOW };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_linear_pfnmap) { nGnRE, LINEAR };
-FIXTURE_VARIANT_ADD(kind, device_nGnRnE_linear_pfnmap) { nGnRnE, LINEAR };
-FIXTURE_VARIANT_ADD(kind, nc_allow_uncached_nonlinear_mixedmap) { NC, MIXED | ALLOW };
-FIXTURE_VARIANT_ADD(kind, device_nGnRE_nonlinear_mixedmap) { nGnRE, MIXED };
-FIXTURE_VARIANT_ADD(kind, cacheable_linear_mixedmap) { WB, MIXED | LINEAR };
-FIXTURE_VARIANT_ADD(kind, nc_linear_mixedmap) { NC, MIXED | LINEAR };
-/* S2-8: a driver's Device PTEs in a VMA whose vm_page_prot is cacheable */
-FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_nonlinear_pfnmap) { WB, PTE_DEV };
-FIXTURE_VARIANT_ADD(kind, cacheable_vma_device_pte_allow_uncached_nonlinear_pfnmap) {
-	WB, PTE_DEV | ALLOW };
+#define PFNMAP_KIND(name)		FIXTURE_VARIANT_ADD(kind, name)
+#define PFNMAP_KIND_WHEN_CAP_1(name)	FIXTURE_VARIANT_ADD(kind, name##_mapped_when_cap_1)
+#define PFNMAP_KIND_WHEN_CAP_0(name)	FIXTURE_VARIANT_ADD(kind, name##_refused_when_cap_0)
+#include "pfnmap_kinds.h"
 
 FIXTURE_SETUP(kind)
 {
@@ -162,7 +104,7 @@ FIXTURE_SETUP(kind)
 	if (!pfnmap_kind_ready(variant->path, (variant->flags & LINEAR) ? 0 : NPAGES * PAGE,
 			       &reason))
 		SKIP(return, "%s", reason);
-	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, NPAGES * PAGE);
+	self->vm = pfnmap_vm_create(&self->vcpu, pfnmap_round_trip_guest, NPAGES * PAGE);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,
 				NPAGES * PAGE, true, NULL));
 	err = __vm_set_user_memory_region(self->vm, PFNMAP_TEST_SLOT, 0,
@@ -200,23 +142,25 @@ static void check_refused_at_first_fault(struct __test_metadata *_metadata,
 					 FIXTURE_DATA(kind) *self,
 					 const FIXTURE_VARIANT(kind) *variant)
 {
+	struct pfnmap_round_trip rt;
 	struct pfnmap_s2_leaf leaf;
 	int ret;
 
 	ASSERT_TRUE(variant->flags & MIXED)
 		TH_LOG(EAGER_ACCEPTED_FORMAT, pfnmap_env()->cap);
-	pfnmap_fill(self->r.hva, WORDS * 8, HOST_SEED);
+	pfnmap_round_trip_prepare(&rt, self->vcpu, self->r.hva, PFNMAP_TEST_GPA,
+				  NPAGES * PAGE, true);
 	ret = _vcpu_run(self->vcpu);
 	ASSERT_EQ(-1, ret)
 		TH_LOG(UNMAPPABLE_RAN_FORMAT, pfnmap_env()->cap, ret,
 		       exit_reason_str(self->vcpu->run->exit_reason));
 	EXPECT_EQ(EFAULT, errno)
 		TH_LOG("first fault on a refused kind: KVM_RUN errno %d, want EFAULT", errno);
-	ret = pfnmap_s2_lookup(self->vm, RD_GPA, &leaf);
+	ret = pfnmap_s2_lookup(self->vm, PFNMAP_TEST_GPA, &leaf);
 	if (ret != -ENODEV)
 		EXPECT_EQ(-ENOENT, ret)
 			TH_LOG("KVM_RUN failed but IPA %#lx is mapped at stage 2 (%s)",
-			       RD_GPA, pfnmap_s2_type_name(leaf.type));
+			       PFNMAP_TEST_GPA, pfnmap_s2_type_name(leaf.type));
 	if (!_metadata->exit_code)
 		ksft_print_msg("PROFILE: cap0_lazy=fault\n");
 }
@@ -296,7 +240,7 @@ FIXTURE_SETUP(ordinary)
 	if (variant->src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB && !hugepage_available())
 		SKIP(return,
 		     "no free 2 MiB hugepage: echo 2 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages (CONFIG_HUGETLBFS)");
-	self->vm = pfnmap_vm_create(&self->vcpu, guest_code, ORDINARY_PAGES * PAGE);
+	self->vm = pfnmap_vm_create(&self->vcpu, pfnmap_round_trip_guest, ORDINARY_PAGES * PAGE);
 	vm_userspace_mem_region_add(self->vm, variant->src, PFNMAP_TEST_GPA,
 				    PFNMAP_TEST_SLOT, ORDINARY_PAGES, 0);
 	pfnmap_virt_map(self->vm, PFNMAP_TEST_GPA, NPAGES * PAGE);

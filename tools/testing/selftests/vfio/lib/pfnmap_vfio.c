@@ -237,6 +237,27 @@ const char *vfio_selftests_open(struct vfio_pci_device *dev, const char *bdf,
 	return NULL;
 }
 
+const char *nvgrace_region_open(struct vfio_pci_device *dev, const char *bdf,
+				uint32_t index, struct vfio_region *region, int *err,
+				char *buf, size_t len)
+{
+	const char *why = vfio_selftests_open(dev, bdf, NVGRACE_DRIVER, buf, len);
+
+	*err = 0;
+	if (why)
+		return why;
+	*err = -vfio_pci_region_get(dev, index, region);
+	if (*err)
+		snprintf(buf, len, "VFIO_DEVICE_GET_REGION_INFO(%u): %s", index, strerror(*err));
+	else if (!region->mmap_size)
+		snprintf(buf, len, "region %u is empty on this device%s", index,
+			 index == NVGRACE_RESMEM_INDEX ?
+			 " (no resmem on this GPU generation)" : "");
+	else
+		return NULL;
+	return buf;
+}
+
 static void parse_sparse(struct vfio_region *r, const void *buf)
 {
 	const struct vfio_region_info_cap_sparse_mmap *sparse;

@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A VFIO region mapping in a KVM memslot, probed by a tiny guest.
- *
- * Each page carries two words: the host writes word 0, the guest checks it
- * and writes word 1, the host checks word 1. A page mapped at the wrong
- * place or not shared between the two aliases shows up as a mismatch at
- * that exact page. The execute probe calls the KVM library's "movz x0,
- * #tag; ret", which the host wrote at offset EXEC_OFFSET of the first page:
- * a stage-2 mapping that is Device or Normal-NC makes KVM inject an
- * instruction abort instead.
+ * A VFIO region mapping in a KVM memslot, probed by the KVM library's round
+ * trip guest (pfnmap_round_trip.c): a per-page data round trip, so a page
+ * mapped at the wrong place shows up at that page, and an execute probe,
+ * which a stage-2 mapping that is Device or Normal-NC answers with an
+ * instruction abort.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,35 +13,9 @@
 
 #include "kvm_util.h"
 #include "processor.h"
-#include "ucall_common.h"
 #include "pfnmap_env.h"
 #include "pfnmap_guest.h"
 #include "pfnmap_vfio_kvm.h"
-
-#define EXEC_OFFSET	2048
-#define EXEC_TAG	0x5a17
-/* pfnmap_pattern() seeds of the host's and the guest's word of a page */
-#define HOST_SEED	0x4e56484f
-#define GUEST_SEED	0x4e564753
-
-static void guest_code(uint64_t gva, uint64_t pages, uint64_t page_size,
-		       uint64_t exec)
-{
-	uint64_t i, bad = 0, first_bad = 0;
-	uint64_t *p;
-
-	for (i = 0; i < pages; i++) {
-		p = (uint64_t *)(gva + i * page_size);
-		if (READ_ONCE(p[0]) != pfnmap_pattern(HOST_SEED, i) && !bad++)
-			first_bad = i;
-		WRITE_ONCE(p[1], pfnmap_pattern(GUEST_SEED, i));
-	}
-	GUEST_SYNC_ARGS(1, bad, first_bad, 0, 0);
-
-	if (exec)
-		GUEST_SYNC_ARGS(2, pfnmap_guest_exec(gva + EXEC_OFFSET), 0, 0, 0);
-	GUEST_DONE();
-}
 
 static void print_device_env(const char *bdf)
 {
@@ -130,8 +100,7 @@ void vfio_kvm_create(struct vfio_kvm_probe *p, void *hva, uint64_t size)
 	uint64_t pt_pages = 64 + size / SZ_1G;
 
 	memset(p, 0, sizeof(*p));
-	p->exec = -1;
-	p->vm = __vm_create_with_one_vcpu(&p->vcpu, pt_pages, guest_code);
+	p->vm = __vm_create_with_one_vcpu(&p->vcpu, pt_pages, pfnmap_round_trip_guest);
 	pfnmap_vcpu_install_handlers(p->vcpu);
 
 	if (__vm_set_user_memory_region(p->vm, VFIO_KVM_SLOT, 0, VFIO_KVM_GPA,
@@ -141,59 +110,13 @@ void vfio_kvm_create(struct vfio_kvm_probe *p, void *hva, uint64_t size)
 		guest_map_blocks(p->vm, VFIO_KVM_GPA, size);
 }
 
-static void run_to(struct vfio_kvm_probe *p, uint64_t stage, struct ucall *uc)
-{
-	vcpu_run(p->vcpu);
-	switch (get_ucall(p->vcpu, uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT(uc->args[1] == stage, "guest at stage %lu, expected %lu",
-			    (unsigned long)uc->args[1], (unsigned long)stage);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(*uc);
-		break;
-	default:
-		TEST_FAIL("unexpected exit %s (ucall %lu) at stage %lu",
-			  exit_reason_str(p->vcpu->run->exit_reason),
-			  (unsigned long)uc->cmd, (unsigned long)stage);
-	}
-}
-
 void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec)
 {
-	uint64_t ps = getpagesize(), i;
-	uint64_t *w;
-	char *code;
-	struct ucall uc;
-
-	p->pages = size / ps;
-	for (i = 0; i < p->pages; i++) {
-		w = (uint64_t *)((char *)hva + i * ps);
-		WRITE_ONCE(w[0], pfnmap_pattern(HOST_SEED, i));
-		WRITE_ONCE(w[1], 0);
-	}
-	if (exec) {
-		code = (char *)hva + EXEC_OFFSET;
-		pfnmap_put_code(code, EXEC_TAG);
-		__builtin___clear_cache(code, code + 8);
-	}
-
-	vcpu_args_set(p->vcpu, 4, VFIO_KVM_GPA, p->pages, ps, (uint64_t)exec);
-	run_to(p, 1, &uc);
-	p->guest_bad = uc.args[2];
-	p->guest_first_bad = uc.args[3];
-	for (i = 0; i < p->pages; i++) {
-		w = (uint64_t *)((char *)hva + i * ps);
-		if (READ_ONCE(w[1]) != pfnmap_pattern(GUEST_SEED, i) && !p->host_bad++)
-			p->host_first_bad = i;
-	}
-	if (!exec)
-		return;
-	run_to(p, 2, &uc);
-	TEST_ASSERT(uc.args[2] == EXEC_TAG || uc.args[2] == PFNMAP_EXEC_ABORTED,
+	pfnmap_round_trip(&p->rt, p->vcpu, hva, VFIO_KVM_GPA, size, exec);
+	TEST_ASSERT(!exec || p->rt.exec == PFNMAP_RT_EXEC_TAG || p->rt.exec == PFNMAP_EXEC_ABORTED,
 		    "guest call returned 0x%lx, neither the tag nor an abort",
-		    (unsigned long)uc.args[2]);
-	p->exec = uc.args[2] == EXEC_TAG;
+		    (unsigned long)p->rt.exec);
+	p->exec = exec ? p->rt.exec == PFNMAP_RT_EXEC_TAG : -1;
 }
 
 void vfio_kvm_destroy(struct vfio_kvm_probe *p)

@@ -106,6 +106,38 @@ uint64_t pfnmap_guest_exec(uint64_t gva);
 void pfnmap_guest_touch_pages(uint64_t gva, uint64_t npages, uint64_t *seen, uint64_t mark);
 
 /*
+ * The data round trip and execute probe (pfnmap_round_trip.c): the host
+ * puts its word in every page, the guest checks it and puts its own, the
+ * host checks that; then, if asked, the guest calls "movz x0, #tag; ret"
+ * that the host put at PFNMAP_RT_EXEC_OFFSET of the first page. A vCPU made
+ * with pfnmap_round_trip_guest() as its code runs it.
+ */
+#define PFNMAP_RT_EXEC_OFFSET	2048
+#define PFNMAP_RT_EXEC_TAG	0x5a17
+
+struct pfnmap_round_trip {
+	void *hva;
+	uint64_t pages;		/* in the host's page size */
+	bool asked_exec;
+	uint64_t guest_bad;	/* pages where the guest read wrong host data */
+	uint64_t guest_first_bad;
+	uint64_t host_bad;	/* pages where the host read wrong guest data */
+	uint64_t host_first_bad;
+	/* PFNMAP_RT_EXEC_TAG: it ran; PFNMAP_EXEC_ABORTED: instruction abort */
+	uint64_t exec;
+};
+
+void pfnmap_round_trip_guest(uint64_t gva, uint64_t pages, uint64_t exec);
+/* The host's words and code, and the guest's arguments; nothing runs yet. */
+void pfnmap_round_trip_prepare(struct pfnmap_round_trip *rt, struct kvm_vcpu *vcpu,
+			       void *hva, uint64_t gva, uint64_t bytes, bool exec);
+/* Runs a prepared round trip to the guest's end and fills *@rt. */
+void pfnmap_round_trip_run(struct pfnmap_round_trip *rt, struct kvm_vcpu *vcpu);
+/* Both: [@hva, + @bytes) is the host's alias of [@gva, + @bytes). */
+void pfnmap_round_trip(struct pfnmap_round_trip *rt, struct kvm_vcpu *vcpu, void *hva,
+		       uint64_t gva, uint64_t bytes, bool exec);
+
+/*
  * Word by word, with WRITE_ONCE()/READ_ONCE(): memcpy may use DC ZVA or
  * unaligned accesses.
  */

@@ -11,6 +11,7 @@
 #include "kselftest_harness.h"
 #include "kvm_util.h"
 #include "pfnmap_env.h"
+#include "pfnmap_guest.h"
 #include "pfnmap_provider.h"
 
 /*
@@ -35,6 +36,20 @@ static inline void pfnmap_teardown(struct kvm_vm *vm, struct pfnmap_region *r)
 	if (vm)
 		kvm_vm_free(vm);
 	pfnmap_unmap(r);
+}
+
+/* A round trip's data, checked both ways (its execute answer is the caller's). */
+static inline void pfnmap_expect_round_trip(struct __test_metadata *_metadata,
+					    const struct pfnmap_round_trip *rt)
+{
+	ksft_print_msg("round trip over %lu pages: guest misread %lu, host misread %lu\n",
+		       rt->pages, rt->guest_bad, rt->host_bad);
+	EXPECT_EQ(0, rt->guest_bad)
+		TH_LOG("the guest read wrong host data on %lu pages, first page %lu",
+		       rt->guest_bad, rt->guest_first_bad);
+	EXPECT_EQ(0, rt->host_bad)
+		TH_LOG("the host read wrong guest data on %lu pages, first page %lu",
+		       rt->host_bad, rt->host_first_bad);
 }
 
 /* For a FIXTURE_SETUP that leaves the skip to the case. */

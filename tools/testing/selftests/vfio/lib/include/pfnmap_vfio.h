@@ -77,6 +77,16 @@ int vfio_pci_region_get(struct vfio_pci_device *dev, uint32_t index,
 			struct vfio_region *region);
 
 /*
+ * For an nvgrace-gpu case's setup: vfio_selftests_open() for the driver,
+ * then region @index into *@region. NULL when the region is there and not
+ * empty; else why the case is a skip, or, with *@err set to the errno of
+ * VFIO_DEVICE_GET_REGION_INFO, why it fails.
+ */
+const char *nvgrace_region_open(struct vfio_pci_device *dev, const char *bdf,
+				uint32_t index, struct vfio_region *region, int *err,
+				char *buf, size_t len);
+
+/*
  * mmap(@hint, @len, RW, MAP_SHARED) of region @index at @offset within it.
  * Returns the address, or MAP_FAILED with errno set.
  */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "kvm_util.h"
+#include "pfnmap_guest.h"
 #include "pfnmap_vfio.h"
 
 /* IPA (== guest VA) of the region under test: 1 GiB aligned, below 40 bits. */
@@ -22,11 +23,7 @@ struct vfio_kvm_probe {
 	struct kvm_vcpu *vcpu;
 	int slot_errno;		/* 0: memslot accepted, else its errno */
 	/* Filled by vfio_kvm_run(). */
-	uint64_t pages;
-	uint64_t guest_bad;	/* pages where the guest saw wrong data */
-	uint64_t guest_first_bad;
-	uint64_t host_bad;	/* pages where the host saw wrong data */
-	uint64_t host_first_bad;
+	struct pfnmap_round_trip rt;
 	int exec;		/* 1 ran, 0 instruction abort, -1 not tried */
 };
 
@@ -44,9 +41,8 @@ const struct pfnmap_env *vfio_kvm_env(const char *bdf);
  */
 void vfio_kvm_create(struct vfio_kvm_probe *p, void *hva, uint64_t size);
 /*
- * Host writes a pattern into every page, the guest checks it and writes its
- * own, the host checks that; then (if @exec) the guest calls code the host
- * put at the start of the region. Only after a successful memslot.
+ * The KVM library's round trip over the region, then (if @exec) its
+ * execute probe. Only after a successful memslot.
  */
 void vfio_kvm_run(struct vfio_kvm_probe *p, void *hva, uint64_t size, bool exec);
 void vfio_kvm_destroy(struct vfio_kvm_probe *p);
