@@ -8,7 +8,7 @@ set -euo pipefail
 usage() {
 	cat <<USAGE
 usage: $0 --run-dir DIR --build DIR [--kernels "baseline patched"]
-          [--cells "max-vhe ..."] [--variant release|debug[-64k]] [--tests GLOB]
+          [--cells "max-vhe ..."] [--variant release|debug[-64k]] [--tests GLOB[,GLOB...]]
   Expects DIR/kernels/<kernel>[-debug]/arch/arm64/boot/Image and
   DIR/initramfs/<kernel>[-debug].cpio.gz from the build steps.
   RIG_NVGRACE=0 leaves out the emulated nvgrace-gpu device (VFIO tests skip).
@@ -27,6 +27,9 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 [ -n "$run" ] && [ -n "$build" ] || { usage >&2; exit 2; }
+# Globs are comma separated (the guest reads them from one kernel argument);
+# a space there would split the command line and drop every glob after it.
+tests=$(printf '%s' "$tests" | tr -s '[:space:],' ',' | sed 's/^,//; s/,$//')
 top=$(cd "$(dirname "$0")/.." && pwd)
 suffix=$(python3 "$top/rig/variants.py" suffix "$variant") || exit 2
 scale=$(python3 "$top/rig/variants.py" scale "$variant")

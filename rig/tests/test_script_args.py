@@ -35,3 +35,25 @@ def test_mutation_folders_are_unique_within_a_second():
     text = (SCRIPTS / "mutation.sh").read_text()
     # mktemp, not a bare timestamp: two runs in one second get two folders
     assert 'mktemp -d "$results/mutation-' in text
+
+
+def test_boot_cell_passes_space_separated_globs_as_one_kernel_argument(tmp_path):
+    # A space in rig.tests= splits the kernel command line: every glob after
+    # the first would be dropped without a word (mutants' Tests: once were).
+    for f in ("Image", "initrd"):
+        (tmp_path / f).write_text("")
+    r = run_script(tmp_path, SCRIPTS / "boot-cell.sh", "--image", tmp_path / "Image",
+                   "--initrd", tmp_path / "initrd", "--cpu", "max", "--mode", "vhe",
+                   "--mte", "on", "--kernel", "k", "--cell", "c", "--out", tmp_path / "out",
+                   "--tests", "kvm:pfnmap_a_test  kvm:pfnmap_b_test,", "--print-qemu")
+    assert r.returncode == 0, r.stderr
+    args = r.stdout.replace("\0", " ").split()
+    assert "rig.tests=kvm:pfnmap_a_test,kvm:pfnmap_b_test" in args
+    assert "kvm:pfnmap_b_test" not in args
+
+
+def test_mutants_name_their_tests_comma_separated():
+    for m in sorted((SCRIPTS.parent / "mutants").glob("*.patch")):
+        for line in m.read_text().splitlines()[:12]:
+            if line.startswith("Tests:"):
+                assert " " not in line[len("Tests:"):].strip(), f"{m.name}: {line}"
