@@ -58,8 +58,8 @@ def required_seconds(entries, settings_dir, scale=1, tests="*", rules=()):
     the rig/test-timeouts glob that gives the timeout, else the collection."""
     per = {}
     for entry in entries:
-        # rig.tests= is a comma-separated list of globs
-        if not any(fnmatch.fnmatchcase(entry, g) for g in tests.split(",")):
+        # rig.tests= is a list of globs, comma (or, as given, space) separated
+        if not any(fnmatch.fnmatchcase(entry, g) for g in re.split(r"[,\s]+", tests) if g):
             continue
         rule = next(((g, s) for g, s in rules if fnmatch.fnmatchcase(entry, g)), None)
         if rule:

@@ -40,7 +40,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-# One kernel argument carries the globs: comma separated, never spaces.
+# One kernel argument carries the globs: comma separated, never spaces (a
+# space would split the command line and drop every glob after it).
 tests=$(printf '%s' "$tests" | tr -s '[:space:],' ',' | sed 's/^,//; s/,$//')
 for v in image initrd cpu mode mte kernel cell out; do
 	[ -n "${!v}" ] || { echo "boot-cell: --$v is required" >&2; exit 2; }

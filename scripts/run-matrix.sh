@@ -27,9 +27,6 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 [ -n "$run" ] && [ -n "$build" ] || { usage >&2; exit 2; }
-# Globs are comma separated (the guest reads them from one kernel argument);
-# a space there would split the command line and drop every glob after it.
-tests=$(printf '%s' "$tests" | tr -s '[:space:],' ',' | sed 's/^,//; s/,$//')
 top=$(cd "$(dirname "$0")/.." && pwd)
 suffix=$(python3 "$top/rig/variants.py" suffix "$variant") || exit 2
 scale=$(python3 "$top/rig/variants.py" scale "$variant")

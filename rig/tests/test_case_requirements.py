@@ -75,7 +75,7 @@ CASES = suite_cases()
 def test_the_suite_has_cases():
     assert len(CASES) > 100
     assert ("kvm:pfnmap_memslot_test", "global.cap_on_system_fd_fails_with_einval") in CASES
-    # a case made from the kind table (pfnmap_spec.h), one per cap path
+    # a case made from the kind table (pfnmap_kinds.h), one per cap path
     assert ("kvm:pfnmap_s2attr_test", "kind.cacheable_nonlinear_pfnmap_refused_when_cap_0."
             "stage2_view_shows_the_spec_attribute") in CASES
 

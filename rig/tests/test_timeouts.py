@@ -73,6 +73,15 @@ def test_comma_separated_globs_select_each_test(install):
     assert per == {"kvm": (1, 120), "vfio": (1, 600)} and total == 720
 
 
+def test_space_separated_globs_select_each_test_too(install):
+    # boot-cell.sh turns them into one comma-separated kernel argument
+    entries = timeouts.read_list(install / "kselftest-list.txt")
+    rules = timeouts.read_rig_timeouts()
+    total, per = timeouts.required_seconds(entries, install, tests=" kvm:arch_timer  vfio:* ",
+                                           rules=rules)
+    assert per == {"kvm": (1, 120), "vfio": (1, 600)} and total == 720
+
+
 def test_print_required_is_the_sum_plus_the_boot(install, capsys):
     assert timeouts.main(["--settings-dir", str(install), "--cell-timeout", "0",
                           "--boot-timeout", "100", "--print-required"]) == 0

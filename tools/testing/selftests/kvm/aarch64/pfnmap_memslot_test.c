@@ -123,7 +123,8 @@ FIXTURE_SETUP(kind)
 {
 	const char *reason;
 
-	if (!pfnmap_kind_ready(variant->path, (variant->flags & LINEAR) ? 0 : PAGE, &reason))
+	if (!pfnmap_kind_ready(variant->path,
+			       pfnmap_nonlinear_bytes(variant->flags, PAGE), &reason))
 		SKIP(return, "%s", reason);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
 					  pfnmap_env()->cap);

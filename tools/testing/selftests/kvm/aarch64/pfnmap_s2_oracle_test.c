@@ -75,7 +75,8 @@ FIXTURE_SETUP(kind)
 	struct ucall uc;
 	int ret;
 
-	if (!pfnmap_kind_ready(variant->path, (variant->flags & LINEAR) ? 0 : BYTES, &reason))
+	if (!pfnmap_kind_ready(variant->path,
+			       pfnmap_nonlinear_bytes(variant->flags, BYTES), &reason))
 		SKIP(return, "%s", reason);
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags, env->cap);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0, BYTES, true, NULL));

@@ -101,8 +101,8 @@ FIXTURE_SETUP(kind)
 
 	self->expect = pfnmap_expected_s2(variant->type, variant->flags,
 					  pfnmap_env()->cap);
-	if (!pfnmap_kind_ready(variant->path, (variant->flags & LINEAR) ? 0 : NPAGES * PAGE,
-			       &reason))
+	if (!pfnmap_kind_ready(variant->path,
+			       pfnmap_nonlinear_bytes(variant->flags, NPAGES * PAGE), &reason))
 		SKIP(return, "%s", reason);
 	self->vm = pfnmap_vm_create(&self->vcpu, pfnmap_round_trip_guest, NPAGES * PAGE);
 	ASSERT_EQ(0, pfnmap_map(&self->r, variant->type, variant->flags, 0,

@@ -95,6 +95,12 @@ static inline bool pfnmap_kind_ready(enum pfnmap_path path, uint64_t nonlinear_b
 	return !*reason && pfnmap_provider_ready(nonlinear_bytes, reason);
 }
 
+/* The non-linear memory @bytes of a kind with provider @flags take. */
+static inline uint64_t pfnmap_nonlinear_bytes(uint32_t flags, uint64_t bytes)
+{
+	return (flags & TEST_PFNMAP_F_LINEAR) ? 0 : bytes;
+}
+
 /*
  * PFNMAP_LONG_SWEEPS=1: run the cases that read every page of a multi-GiB
  * region, which take longer than kvm/settings' timeout (give the runner a

@@ -56,7 +56,7 @@ void pfnmap_round_trip_prepare(struct pfnmap_round_trip *rt, struct kvm_vcpu *vc
 	vcpu_args_set(vcpu, 3, gva, rt->pages, (uint64_t)exec);
 }
 
-/* Runs the guest to its step @step of the round trip; returns its ucall. */
+/* Runs the guest to step @step of the round trip; *@uc is its ucall. */
 static void run_to(struct kvm_vcpu *vcpu, uint64_t step, struct ucall *uc)
 {
 	uint64_t cmd = pfnmap_run(vcpu, uc);
